@@ -1,0 +1,1 @@
+"""The flask-admin console, mounted at /admin."""

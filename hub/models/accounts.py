@@ -1,0 +1,85 @@
+"""The hub's own records: users, API tokens and the audit log."""
+
+from __future__ import annotations
+
+from tortoise import fields
+
+from hub.enums import AuditAction, Role
+from hub.models.base import Record
+
+
+class User(Record):
+    """An account: ADMIN, CURATOR (street or community scope), READER or PARTNER."""
+
+    username = fields.CharField(max_length=50, unique=True)
+    display_name = fields.CharField(max_length=50, default="")
+    password_hash = fields.CharField(max_length=255, description="argon2")
+    role = fields.CharEnumField(Role, db_index=True)
+    street = fields.ForeignKeyField(
+        "hub.Street", related_name="curators", null=True, on_delete=fields.RESTRICT, db_index=True
+    )
+    community = fields.ForeignKeyField(
+        "hub.Community",
+        related_name="curators",
+        null=True,
+        on_delete=fields.RESTRICT,
+        db_index=True,
+    )
+    partner_unit = fields.ForeignKeyField(
+        "hub.CoBuildingUnit",
+        related_name="accounts",
+        null=True,
+        on_delete=fields.RESTRICT,
+        db_index=True,
+    )
+    is_active = fields.BooleanField(default=True)
+    failed_logins = fields.IntField(default=0)
+    locked_until = fields.DatetimeField(null=True)
+    last_login_at = fields.DatetimeField(null=True)
+    language = fields.CharField(max_length=10, default="zh_Hans_CN")
+
+    class Meta:
+        table = "hub_user"
+        ordering = ["id"]
+
+
+class ApiToken(Record):
+    """A named token for a service client, stored only as a hash."""
+
+    user = fields.ForeignKeyField(
+        "hub.User", related_name="api_tokens", on_delete=fields.CASCADE, db_index=True
+    )
+    name = fields.CharField(max_length=100)
+    prefix = fields.CharField(max_length=12, db_index=True, description="Shown to identify it")
+    token_hash = fields.CharField(max_length=128, unique=True)
+    expires_at = fields.DatetimeField(null=True)
+    last_used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_token"
+        ordering = ["id"]
+
+
+class AuditLog(Record):
+    """Who did what to which record, with the values before and after."""
+
+    at = fields.DatetimeField(auto_now_add=True, db_index=True)
+    user = fields.ForeignKeyField(
+        "hub.User",
+        related_name="audit_entries",
+        null=True,
+        on_delete=fields.SET_NULL,
+        db_index=True,
+    )
+    actor_name = fields.CharField(max_length=50, default="")
+    action = fields.CharEnumField(AuditAction, db_index=True)
+    entity = fields.CharField(max_length=50, db_index=True)
+    entity_id = fields.CharField(max_length=50, null=True, db_index=True)
+    before = fields.JSONField(null=True)
+    after = fields.JSONField(null=True)
+    address = fields.CharField(max_length=64, default="")
+
+    class Meta:
+        table = "audit_log"
+        ordering = ["-id"]

@@ -1,0 +1,1 @@
+"""Domain services: the rules shared by the GraphQL API and the admin console."""

@@ -1,0 +1,90 @@
+"""Typed settings, read once from ``LINJU_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+DEMO_SECRET_KEY = "linju-demo-secret-change-me"
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"LINJU_{name}", default)
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(f"LINJU_{name}")
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(f"LINJU_{name}")
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"LINJU_{name} must be a whole number, got {raw!r}") from None
+
+
+class SettingsError(ValueError):
+    """A setting has a value the hub cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite://linju.db"
+    # Optional read replica; reads go there, writes to the primary.
+    read_database_url: str | None = None
+    secret_key: str = DEMO_SECRET_KEY
+    debug: bool = False
+    # GraphQL
+    graphql_ide: bool = True
+    introspection: bool = True
+    page_size_default: int = 50
+    page_size_max: int = 500
+    max_depth: int = 10
+    max_aliases: int = 30
+    max_tokens: int = 2000
+    max_cost: int = 50_000
+    public_statistics: bool = False
+    # Time zone the district works in; storage is UTC.
+    timezone: str = "Asia/Shanghai"
+    language: str = "zh_Hans_CN"
+    allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings() -> Settings:
+    """Build settings from the environment (no caching: tests change it)."""
+    origins = tuple(o.strip() for o in _env("ALLOWED_ORIGINS", "").split(",") if o.strip())
+    return Settings(
+        database_url=_env("DATABASE_URL", "sqlite://linju.db"),
+        read_database_url=os.environ.get("LINJU_READ_DATABASE_URL") or None,
+        secret_key=_env("SECRET_KEY", DEMO_SECRET_KEY),
+        debug=_env_bool("DEBUG", False),
+        graphql_ide=_env_bool("GRAPHQL_IDE", True),
+        introspection=_env_bool("INTROSPECTION", True),
+        page_size_default=_env_int("PAGE_SIZE_DEFAULT", 50),
+        page_size_max=_env_int("PAGE_SIZE_MAX", 500),
+        max_depth=_env_int("MAX_DEPTH", 10),
+        max_aliases=_env_int("MAX_ALIASES", 30),
+        max_tokens=_env_int("MAX_TOKENS", 2000),
+        max_cost=_env_int("MAX_COST", 50_000),
+        public_statistics=_env_bool("PUBLIC_STATISTICS", False),
+        timezone=_env("TIMEZONE", "Asia/Shanghai"),
+        language=_env("LANGUAGE", "zh_Hans_CN"),
+        allowed_origins=origins,
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings."""
+    return load_settings()

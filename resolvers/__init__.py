@@ -1,0 +1,1 @@
+"""Query resolvers, DataLoaders, filters and pagination for the GraphQL schema."""

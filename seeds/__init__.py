@@ -1,0 +1,1 @@
+"""Deterministic demo datasets (the Tianyuan District) and their loader."""

@@ -1,0 +1,112 @@
+"""Test fixtures: one migrated database per session, on SQLite or PostgreSQL.
+
+``LINJU_TEST_BACKEND=postgres`` runs the suite against the PostgreSQL server at
+``LINJU_TEST_PG`` (default ``postgres://postgres@127.0.0.1:5432``); each session
+creates its own database and drops it at the end. Tests that write use names of
+their own (``unique_name``) so that the demo dataset's figures stay exact.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from hub.db import close_orm, init_orm, migrate
+from hub.settings import Settings
+
+BACKEND = os.environ.get("LINJU_TEST_BACKEND", "sqlite")
+PG_SERVER = os.environ.get("LINJU_TEST_PG", "postgres://postgres@127.0.0.1:5432")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"linju database backend: {BACKEND}"
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(f"{PG_SERVER}/postgres", timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    if BACKEND == "sqlite":
+        path: Path = tmp_path_factory.mktemp("db") / "linju-test.db"
+        yield f"sqlite://{path}"
+        return
+    if BACKEND != "postgres":
+        raise pytest.UsageError(f"LINJU_TEST_BACKEND must be sqlite or postgres, not {BACKEND}")
+    name = f"linju_test_{uuid.uuid4().hex[:10]}"
+    try:
+        await _pg_admin(f'CREATE DATABASE "{name}"')
+    except Exception as exc:  # any failure here means no usable server
+        pytest.exit(f"PostgreSQL at {PG_SERVER} did not answer: {exc}", returncode=3)
+    yield f"{PG_SERVER}/{name}"
+    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, secret_key="test-secret")
+
+
+@pytest.fixture(scope="session")
+async def orm(settings: Settings) -> AsyncIterator[Settings]:
+    """A migrated database with the ORM open for the whole session."""
+    await migrate(settings)
+    await init_orm(settings)
+    yield settings
+    await close_orm()
+
+
+@pytest.fixture
+def unique_name() -> str:
+    """A name no other test or the demo data uses."""
+    return f"测试{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class StatementCounter:
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+class _Capture(logging.Handler):
+    def __init__(self, counter: StatementCounter) -> None:
+        super().__init__(logging.DEBUG)
+        self.counter = counter
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")):
+            self.counter.statements.append(message)
+
+
+@contextmanager
+def count_statements() -> Iterator[StatementCounter]:
+    """Count the SQL statements Tortoise sends inside the block."""
+    counter = StatementCounter()
+    logger = logging.getLogger("tortoise.db_client")
+    handler = _Capture(counter)
+    old_level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    try:
+        yield counter
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
