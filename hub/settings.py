@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-DEMO_SECRET_KEY = "linju-demo-secret-change-me"
+DEMO_SECRET_KEY = "linju-demo-secret-change-me-before-production"
 
 
 def _env(name: str, default: str) -> str:
@@ -51,10 +51,19 @@ class Settings:
     max_tokens: int = 2000
     max_cost: int = 50_000
     public_statistics: bool = False
+    # Accounts: token lifetimes and login throttling.
+    access_token_minutes: int = 30
+    refresh_token_days: int = 14
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    login_lock_minutes: int = 15
     # Time zone the district works in; storage is UTC.
     timezone: str = "Asia/Shanghai"
     language: str = "zh_Hans_CN"
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+    # Where `linju serve` listens.
+    host: str = "127.0.0.1"
+    port: int = 8000
 
     @property
     def is_sqlite(self) -> bool:
@@ -78,9 +87,16 @@ def load_settings() -> Settings:
         max_tokens=_env_int("MAX_TOKENS", 2000),
         max_cost=_env_int("MAX_COST", 50_000),
         public_statistics=_env_bool("PUBLIC_STATISTICS", False),
+        access_token_minutes=_env_int("ACCESS_TOKEN_MINUTES", 30),
+        refresh_token_days=_env_int("REFRESH_TOKEN_DAYS", 14),
+        login_max_failures=_env_int("LOGIN_MAX_FAILURES", 5),
+        login_window_minutes=_env_int("LOGIN_WINDOW_MINUTES", 15),
+        login_lock_minutes=_env_int("LOGIN_LOCK_MINUTES", 15),
         timezone=_env("TIMEZONE", "Asia/Shanghai"),
         language=_env("LANGUAGE", "zh_Hans_CN"),
         allowed_origins=origins,
+        host=_env("HOST", "127.0.0.1"),
+        port=_env_int("PORT", 8000),
     )
 
 

@@ -58,7 +58,7 @@ async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, secret_key="test-secret")
+    return Settings(database_url=database_url, secret_key="linju-test-secret-key-of-at-least-32-bytes")
 
 
 @pytest.fixture(scope="session")

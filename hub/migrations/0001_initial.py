@@ -126,6 +126,41 @@ class Migration(migrations.Migration):
             bases=["Searchable"],
         ),
         ops.CreateModel(
+            name="LoginThrottle",
+            fields=[
+                (
+                    "id",
+                    fields.IntField(generated=True, primary_key=True, unique=True, db_index=True),
+                ),
+                (
+                    "version",
+                    fields.IntField(default=1, description="Optimistic-concurrency version"),
+                ),
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ("updated_at", fields.DatetimeField(auto_now=True, auto_now_add=False)),
+                (
+                    "key",
+                    fields.CharField(unique=True, description="Folded username", max_length=100),
+                ),
+                ("failures", fields.IntField(default=0)),
+                (
+                    "window_started_at",
+                    fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+                ),
+                (
+                    "locked_until",
+                    fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+                ),
+            ],
+            options={
+                "table": "login_throttle",
+                "app": "hub",
+                "pk_attr": "id",
+                "table_description": "Failed logins per username (existing or not, so that both behave alike).",
+            },
+            bases=["Record"],
+        ),
+        ops.CreateModel(
             name="PropertyCompany",
             fields=[
                 (
@@ -342,6 +377,86 @@ class Migration(migrations.Migration):
             bases=["Searchable"],
         ),
         ops.CreateModel(
+            name="User",
+            fields=[
+                (
+                    "id",
+                    fields.IntField(generated=True, primary_key=True, unique=True, db_index=True),
+                ),
+                (
+                    "version",
+                    fields.IntField(default=1, description="Optimistic-concurrency version"),
+                ),
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ("updated_at", fields.DatetimeField(auto_now=True, auto_now_add=False)),
+                ("username", fields.CharField(unique=True, max_length=50)),
+                ("display_name", fields.CharField(default="", max_length=50)),
+                ("password_hash", fields.CharField(description="argon2", max_length=255)),
+                (
+                    "role",
+                    fields.CharEnumField(
+                        db_index=True,
+                        description="ADMIN: ADMIN\nCURATOR: CURATOR\nREADER: READER\nPARTNER: PARTNER",
+                        enum_type=Role,
+                        max_length=7,
+                    ),
+                ),
+                (
+                    "street",
+                    fields.ForeignKeyField(
+                        "hub.Street",
+                        source_field="street_id",
+                        null=True,
+                        db_index=True,
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="curators",
+                        on_delete=OnDelete.RESTRICT,
+                    ),
+                ),
+                (
+                    "community",
+                    fields.ForeignKeyField(
+                        "hub.Community",
+                        source_field="community_id",
+                        null=True,
+                        db_index=True,
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="curators",
+                        on_delete=OnDelete.RESTRICT,
+                    ),
+                ),
+                (
+                    "partner_unit",
+                    fields.ForeignKeyField(
+                        "hub.CoBuildingUnit",
+                        source_field="partner_unit_id",
+                        null=True,
+                        db_index=True,
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="accounts",
+                        on_delete=OnDelete.RESTRICT,
+                    ),
+                ),
+                ("is_active", fields.BooleanField(default=True)),
+                ("token_version", fields.IntField(default=1)),
+                (
+                    "last_login_at",
+                    fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+                ),
+                ("language", fields.CharField(default="zh_Hans_CN", max_length=10)),
+            ],
+            options={
+                "table": "hub_user",
+                "app": "hub",
+                "pk_attr": "id",
+                "table_description": "An account: ADMIN, CURATOR (street or community scope), READER or PARTNER.",
+            },
+            bases=["Record"],
+        ),
+        ops.CreateModel(
             name="Branch",
             fields=[
                 (
@@ -412,151 +527,6 @@ class Migration(migrations.Migration):
                 "table_description": "小区党支部 — belongs to a community, covers one or more compounds.",
             },
             bases=["Searchable"],
-        ),
-        ops.CreateModel(
-            name="User",
-            fields=[
-                (
-                    "id",
-                    fields.IntField(generated=True, primary_key=True, unique=True, db_index=True),
-                ),
-                (
-                    "version",
-                    fields.IntField(default=1, description="Optimistic-concurrency version"),
-                ),
-                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
-                ("updated_at", fields.DatetimeField(auto_now=True, auto_now_add=False)),
-                ("username", fields.CharField(unique=True, max_length=50)),
-                ("display_name", fields.CharField(default="", max_length=50)),
-                ("password_hash", fields.CharField(description="argon2", max_length=255)),
-                (
-                    "role",
-                    fields.CharEnumField(
-                        db_index=True,
-                        description="ADMIN: ADMIN\nCURATOR: CURATOR\nREADER: READER\nPARTNER: PARTNER",
-                        enum_type=Role,
-                        max_length=7,
-                    ),
-                ),
-                (
-                    "street",
-                    fields.ForeignKeyField(
-                        "hub.Street",
-                        source_field="street_id",
-                        null=True,
-                        db_index=True,
-                        db_constraint=True,
-                        to_field="id",
-                        related_name="curators",
-                        on_delete=OnDelete.RESTRICT,
-                    ),
-                ),
-                (
-                    "community",
-                    fields.ForeignKeyField(
-                        "hub.Community",
-                        source_field="community_id",
-                        null=True,
-                        db_index=True,
-                        db_constraint=True,
-                        to_field="id",
-                        related_name="curators",
-                        on_delete=OnDelete.RESTRICT,
-                    ),
-                ),
-                (
-                    "partner_unit",
-                    fields.ForeignKeyField(
-                        "hub.CoBuildingUnit",
-                        source_field="partner_unit_id",
-                        null=True,
-                        db_index=True,
-                        db_constraint=True,
-                        to_field="id",
-                        related_name="accounts",
-                        on_delete=OnDelete.RESTRICT,
-                    ),
-                ),
-                ("is_active", fields.BooleanField(default=True)),
-                ("failed_logins", fields.IntField(default=0)),
-                (
-                    "locked_until",
-                    fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
-                ),
-                (
-                    "last_login_at",
-                    fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
-                ),
-                ("language", fields.CharField(default="zh_Hans_CN", max_length=10)),
-            ],
-            options={
-                "table": "hub_user",
-                "app": "hub",
-                "pk_attr": "id",
-                "table_description": "An account: ADMIN, CURATOR (street or community scope), READER or PARTNER.",
-            },
-            bases=["Record"],
-        ),
-        ops.CreateModel(
-            name="CoBuildingAgreement",
-            fields=[
-                (
-                    "id",
-                    fields.IntField(generated=True, primary_key=True, unique=True, db_index=True),
-                ),
-                (
-                    "version",
-                    fields.IntField(default=1, description="Optimistic-concurrency version"),
-                ),
-                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
-                ("updated_at", fields.DatetimeField(auto_now=True, auto_now_add=False)),
-                (
-                    "unit",
-                    fields.ForeignKeyField(
-                        "hub.CoBuildingUnit",
-                        source_field="unit_id",
-                        db_index=True,
-                        db_constraint=True,
-                        to_field="id",
-                        related_name="agreements",
-                        on_delete=OnDelete.RESTRICT,
-                    ),
-                ),
-                (
-                    "branch",
-                    fields.ForeignKeyField(
-                        "hub.Branch",
-                        source_field="branch_id",
-                        db_index=True,
-                        db_constraint=True,
-                        to_field="id",
-                        related_name="agreements",
-                        on_delete=OnDelete.RESTRICT,
-                    ),
-                ),
-                ("title", fields.CharField(default="", max_length=100)),
-                ("signed_on", fields.DateField(db_index=True)),
-                ("ends_on", fields.DateField(null=True, db_index=True)),
-                ("commitments", fields.TextField(default="", description="共建承诺", unique=False)),
-                ("resources", fields.TextField(default="", description="资源清单", unique=False)),
-                (
-                    "status",
-                    fields.CharEnumField(
-                        default=AgreementStatus.ACTIVE,
-                        db_index=True,
-                        description="DRAFT: DRAFT\nACTIVE: ACTIVE\nEXPIRED: EXPIRED\nTERMINATED: TERMINATED",
-                        enum_type=AgreementStatus,
-                        max_length=10,
-                    ),
-                ),
-            ],
-            options={
-                "table": "co_building_agreement",
-                "app": "hub",
-                "pk_attr": "id",
-                "table_description": "共建协议 between a unit and a branch — what partner units read.",
-            },
-            bases=["Record"],
         ),
         ops.CreateModel(
             name="JointMeeting",
@@ -765,6 +735,105 @@ class Migration(migrations.Migration):
             bases=["Record"],
         ),
         ops.CreateModel(
+            name="WeChatGroup",
+            fields=[
+                (
+                    "id",
+                    fields.IntField(generated=True, primary_key=True, unique=True, db_index=True),
+                ),
+                (
+                    "version",
+                    fields.IntField(default=1, description="Optimistic-concurrency version"),
+                ),
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ("updated_at", fields.DatetimeField(auto_now=True, auto_now_add=False)),
+                (
+                    "compound",
+                    fields.ForeignKeyField(
+                        "hub.Compound",
+                        source_field="compound_id",
+                        db_index=True,
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="wechat_groups",
+                        on_delete=OnDelete.CASCADE,
+                    ),
+                ),
+                ("name", fields.CharField(max_length=100)),
+                ("size", fields.IntField(default=0)),
+                ("admin_name", fields.CharField(default="", max_length=50)),
+                ("created_on", fields.DateField(null=True)),
+            ],
+            options={
+                "table": "wechat_group",
+                "app": "hub",
+                "pk_attr": "id",
+                "table_description": "小区微信群.",
+            },
+            bases=["Record"],
+        ),
+        ops.CreateModel(
+            name="CoBuildingAgreement",
+            fields=[
+                (
+                    "id",
+                    fields.IntField(generated=True, primary_key=True, unique=True, db_index=True),
+                ),
+                (
+                    "version",
+                    fields.IntField(default=1, description="Optimistic-concurrency version"),
+                ),
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ("updated_at", fields.DatetimeField(auto_now=True, auto_now_add=False)),
+                (
+                    "unit",
+                    fields.ForeignKeyField(
+                        "hub.CoBuildingUnit",
+                        source_field="unit_id",
+                        db_index=True,
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="agreements",
+                        on_delete=OnDelete.RESTRICT,
+                    ),
+                ),
+                (
+                    "branch",
+                    fields.ForeignKeyField(
+                        "hub.Branch",
+                        source_field="branch_id",
+                        db_index=True,
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="agreements",
+                        on_delete=OnDelete.RESTRICT,
+                    ),
+                ),
+                ("title", fields.CharField(default="", max_length=100)),
+                ("signed_on", fields.DateField(db_index=True)),
+                ("ends_on", fields.DateField(null=True, db_index=True)),
+                ("commitments", fields.TextField(default="", description="共建承诺", unique=False)),
+                ("resources", fields.TextField(default="", description="资源清单", unique=False)),
+                (
+                    "status",
+                    fields.CharEnumField(
+                        default=AgreementStatus.ACTIVE,
+                        db_index=True,
+                        description="DRAFT: DRAFT\nACTIVE: ACTIVE\nEXPIRED: EXPIRED\nTERMINATED: TERMINATED",
+                        enum_type=AgreementStatus,
+                        max_length=10,
+                    ),
+                ),
+            ],
+            options={
+                "table": "co_building_agreement",
+                "app": "hub",
+                "pk_attr": "id",
+                "table_description": "共建协议 between a unit and a branch — what partner units read.",
+            },
+            bases=["Record"],
+        ),
+        ops.CreateModel(
             name="Venue",
             fields=[
                 (
@@ -816,44 +885,6 @@ class Migration(migrations.Migration):
             bases=["Record"],
         ),
         ops.CreateModel(
-            name="WeChatGroup",
-            fields=[
-                (
-                    "id",
-                    fields.IntField(generated=True, primary_key=True, unique=True, db_index=True),
-                ),
-                (
-                    "version",
-                    fields.IntField(default=1, description="Optimistic-concurrency version"),
-                ),
-                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
-                ("updated_at", fields.DatetimeField(auto_now=True, auto_now_add=False)),
-                (
-                    "compound",
-                    fields.ForeignKeyField(
-                        "hub.Compound",
-                        source_field="compound_id",
-                        db_index=True,
-                        db_constraint=True,
-                        to_field="id",
-                        related_name="wechat_groups",
-                        on_delete=OnDelete.CASCADE,
-                    ),
-                ),
-                ("name", fields.CharField(max_length=100)),
-                ("size", fields.IntField(default=0)),
-                ("admin_name", fields.CharField(default="", max_length=50)),
-                ("created_on", fields.DateField(null=True)),
-            ],
-            options={
-                "table": "wechat_group",
-                "app": "hub",
-                "pk_attr": "id",
-                "table_description": "小区微信群.",
-            },
-            bases=["Record"],
-        ),
-        ops.CreateModel(
             name="VenueRoom",
             fields=[
                 (
@@ -894,126 +925,6 @@ class Migration(migrations.Migration):
                 "app": "hub",
                 "pk_attr": "id",
                 "table_description": "A function room of a venue (支部工作室, 议事厅, 便民服务站, 图书角, 党员驿站).",
-            },
-            bases=["Record"],
-        ),
-        ops.CreateModel(
-            name="ServiceActivity",
-            fields=[
-                (
-                    "id",
-                    fields.IntField(generated=True, primary_key=True, unique=True, db_index=True),
-                ),
-                (
-                    "version",
-                    fields.IntField(default=1, description="Optimistic-concurrency version"),
-                ),
-                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
-                ("updated_at", fields.DatetimeField(auto_now=True, auto_now_add=False)),
-                ("title", fields.CharField(max_length=100)),
-                (
-                    "branch",
-                    fields.ForeignKeyField(
-                        "hub.Branch",
-                        source_field="branch_id",
-                        db_index=True,
-                        db_constraint=True,
-                        to_field="id",
-                        related_name="activities",
-                        on_delete=OnDelete.RESTRICT,
-                    ),
-                ),
-                (
-                    "compound",
-                    fields.ForeignKeyField(
-                        "hub.Compound",
-                        source_field="compound_id",
-                        null=True,
-                        db_index=True,
-                        db_constraint=True,
-                        to_field="id",
-                        related_name="activities",
-                        on_delete=OnDelete.SET_NULL,
-                    ),
-                ),
-                (
-                    "venue",
-                    fields.ForeignKeyField(
-                        "hub.Venue",
-                        source_field="venue_id",
-                        null=True,
-                        db_index=True,
-                        db_constraint=True,
-                        to_field="id",
-                        related_name="activities",
-                        on_delete=OnDelete.SET_NULL,
-                    ),
-                ),
-                (
-                    "category",
-                    fields.CharEnumField(
-                        db_index=True,
-                        description="ENVIRONMENT: ENVIRONMENT\nCLINIC: CLINIC\nPATROL: PATROL\nLEGAL_ADVICE: LEGAL_ADVICE\nEARLY_EDUCATION: EARLY_EDUCATION\nTAILORING: TAILORING\nDAY_CARE: DAY_CARE\nAFTER_SCHOOL: AFTER_SCHOOL\nPOLICY_PROMOTION: POLICY_PROMOTION\nCULTURE: CULTURE",
-                        enum_type=ActivityCategory,
-                        max_length=16,
-                    ),
-                ),
-                (
-                    "delivery_mode",
-                    fields.CharEnumField(
-                        db_index=True,
-                        description="LIST: LIST\nORDER: ORDER\nMENU: MENU",
-                        enum_type=DeliveryMode,
-                        max_length=5,
-                    ),
-                ),
-                (
-                    "service_force",
-                    fields.CharEnumField(
-                        db_index=True,
-                        description="PARTY_MEMBERS: PARTY_MEMBERS\nGRID_WORKERS: GRID_WORKERS\nOWNERS_COMMITTEE: OWNERS_COMMITTEE\nPROPERTY_COMPANY: PROPERTY_COMPANY\nVOLUNTEERS: VOLUNTEERS",
-                        enum_type=ServiceForce,
-                        max_length=16,
-                    ),
-                ),
-                (
-                    "held_at",
-                    fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False),
-                ),
-                ("residents_served", fields.IntField(default=0)),
-                ("description", fields.TextField(default="", unique=False)),
-                (
-                    "participants",
-                    fields.ManyToManyField(
-                        "hub.Member",
-                        unique=True,
-                        db_constraint=True,
-                        through="activity_participant",
-                        forward_key="member_id",
-                        backward_key="service_activity_id",
-                        related_name="activities",
-                        on_delete=OnDelete.CASCADE,
-                    ),
-                ),
-                (
-                    "co_building_units",
-                    fields.ManyToManyField(
-                        "hub.CoBuildingUnit",
-                        unique=True,
-                        db_constraint=True,
-                        through="activity_unit",
-                        forward_key="cobuildingunit_id",
-                        backward_key="service_activity_id",
-                        related_name="activities",
-                        on_delete=OnDelete.CASCADE,
-                    ),
-                ),
-            ],
-            options={
-                "table": "service_activity",
-                "app": "hub",
-                "pk_attr": "id",
-                "table_description": "服务活动 — one service event run under a branch.",
             },
             bases=["Record"],
         ),
@@ -1388,6 +1299,126 @@ class Migration(migrations.Migration):
             bases=["Record"],
         ),
         ops.CreateModel(
+            name="ServiceActivity",
+            fields=[
+                (
+                    "id",
+                    fields.IntField(generated=True, primary_key=True, unique=True, db_index=True),
+                ),
+                (
+                    "version",
+                    fields.IntField(default=1, description="Optimistic-concurrency version"),
+                ),
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ("updated_at", fields.DatetimeField(auto_now=True, auto_now_add=False)),
+                ("title", fields.CharField(max_length=100)),
+                (
+                    "branch",
+                    fields.ForeignKeyField(
+                        "hub.Branch",
+                        source_field="branch_id",
+                        db_index=True,
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="activities",
+                        on_delete=OnDelete.RESTRICT,
+                    ),
+                ),
+                (
+                    "compound",
+                    fields.ForeignKeyField(
+                        "hub.Compound",
+                        source_field="compound_id",
+                        null=True,
+                        db_index=True,
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="activities",
+                        on_delete=OnDelete.SET_NULL,
+                    ),
+                ),
+                (
+                    "venue",
+                    fields.ForeignKeyField(
+                        "hub.Venue",
+                        source_field="venue_id",
+                        null=True,
+                        db_index=True,
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="activities",
+                        on_delete=OnDelete.SET_NULL,
+                    ),
+                ),
+                (
+                    "category",
+                    fields.CharEnumField(
+                        db_index=True,
+                        description="ENVIRONMENT: ENVIRONMENT\nCLINIC: CLINIC\nPATROL: PATROL\nLEGAL_ADVICE: LEGAL_ADVICE\nEARLY_EDUCATION: EARLY_EDUCATION\nTAILORING: TAILORING\nDAY_CARE: DAY_CARE\nAFTER_SCHOOL: AFTER_SCHOOL\nPOLICY_PROMOTION: POLICY_PROMOTION\nCULTURE: CULTURE",
+                        enum_type=ActivityCategory,
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "delivery_mode",
+                    fields.CharEnumField(
+                        db_index=True,
+                        description="LIST: LIST\nORDER: ORDER\nMENU: MENU",
+                        enum_type=DeliveryMode,
+                        max_length=5,
+                    ),
+                ),
+                (
+                    "service_force",
+                    fields.CharEnumField(
+                        db_index=True,
+                        description="PARTY_MEMBERS: PARTY_MEMBERS\nGRID_WORKERS: GRID_WORKERS\nOWNERS_COMMITTEE: OWNERS_COMMITTEE\nPROPERTY_COMPANY: PROPERTY_COMPANY\nVOLUNTEERS: VOLUNTEERS",
+                        enum_type=ServiceForce,
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "held_at",
+                    fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False),
+                ),
+                ("residents_served", fields.IntField(default=0)),
+                ("description", fields.TextField(default="", unique=False)),
+                (
+                    "participants",
+                    fields.ManyToManyField(
+                        "hub.Member",
+                        unique=True,
+                        db_constraint=True,
+                        through="activity_participant",
+                        forward_key="member_id",
+                        backward_key="service_activity_id",
+                        related_name="activities",
+                        on_delete=OnDelete.CASCADE,
+                    ),
+                ),
+                (
+                    "co_building_units",
+                    fields.ManyToManyField(
+                        "hub.CoBuildingUnit",
+                        unique=True,
+                        db_constraint=True,
+                        through="activity_unit",
+                        forward_key="cobuildingunit_id",
+                        backward_key="service_activity_id",
+                        related_name="activities",
+                        on_delete=OnDelete.CASCADE,
+                    ),
+                ),
+            ],
+            options={
+                "table": "service_activity",
+                "app": "hub",
+                "pk_attr": "id",
+                "table_description": "服务活动 — one service event run under a branch.",
+            },
+            bases=["Record"],
+        ),
+        ops.CreateModel(
             name="ResidentRequest",
             fields=[
                 (
@@ -1685,6 +1716,10 @@ class Migration(migrations.Migration):
             ),
         ),
         AddCheckConstraint(
+            model_name="WeChatGroup",
+            constraint=CheckConstraint(check="size >= 0 AND size <= 500", name="ck_wechat_size"),
+        ),
+        AddCheckConstraint(
             model_name="CoBuildingAgreement",
             constraint=CheckConstraint(
                 check="ends_on IS NULL OR ends_on > signed_on", name="ck_agreement_period"
@@ -1697,14 +1732,6 @@ class Migration(migrations.Migration):
         AddCheckConstraint(
             model_name="Venue",
             constraint=CheckConstraint(check="area_sqm >= 0", name="ck_venue_area"),
-        ),
-        AddCheckConstraint(
-            model_name="WeChatGroup",
-            constraint=CheckConstraint(check="size >= 0 AND size <= 500", name="ck_wechat_size"),
-        ),
-        AddCheckConstraint(
-            model_name="ServiceActivity",
-            constraint=CheckConstraint(check="residents_served >= 0", name="ck_activity_served"),
         ),
         ops.AddConstraint(
             model_name="Building",
@@ -1730,6 +1757,10 @@ class Migration(migrations.Migration):
         ops.AddConstraint(
             model_name="PartyGroup",
             constraint=UniqueConstraint(fields=("branch", "name"), name="uq_party_group_name"),
+        ),
+        AddCheckConstraint(
+            model_name="ServiceActivity",
+            constraint=CheckConstraint(check="residents_served >= 0", name="ck_activity_served"),
         ),
         AddCheckConstraint(
             model_name="ResidentRequest",

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from hub.models.accounts import ApiToken, AuditLog, User
+from hub.models.accounts import ApiToken, AuditLog, LoginThrottle, User
 from hub.models.base import Record, Searchable
 from hub.models.geography import Building, Community, Compound, District, Street
 from hub.models.partners import (
@@ -39,6 +39,7 @@ __models__ = [
     ResidentRequest,
     RequestEvent,
     User,
+    LoginThrottle,
     ApiToken,
     AuditLog,
 ]
@@ -55,6 +56,7 @@ __all__ = [
     "Compound",
     "District",
     "JointMeeting",
+    "LoginThrottle",
     "Member",
     "MemberDuty",
     "OwnersCommittee",

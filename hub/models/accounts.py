@@ -33,13 +33,26 @@ class User(Record):
         db_index=True,
     )
     is_active = fields.BooleanField(default=True)
-    failed_logins = fields.IntField(default=0)
-    locked_until = fields.DatetimeField(null=True)
+    # Bumped to revoke every access and refresh token issued before.
+    token_version = fields.IntField(default=1)
     last_login_at = fields.DatetimeField(null=True)
     language = fields.CharField(max_length=10, default="zh_Hans_CN")
 
     class Meta:
         table = "hub_user"
+        ordering = ["id"]
+
+
+class LoginThrottle(Record):
+    """Failed logins per username (existing or not, so that both behave alike)."""
+
+    key = fields.CharField(max_length=100, unique=True, description="Folded username")
+    failures = fields.IntField(default=0)
+    window_started_at = fields.DatetimeField(null=True)
+    locked_until = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "login_throttle"
         ordering = ["id"]
 
 
