@@ -20,6 +20,7 @@ import pytest
 
 from hub.db import close_orm, init_orm, migrate
 from hub.settings import Settings
+from seeds.loader import SeedReport, load_demo
 
 BACKEND = os.environ.get("LINJU_TEST_BACKEND", "sqlite")
 PG_SERVER = os.environ.get("LINJU_TEST_PG", "postgres://postgres@127.0.0.1:5432")
@@ -58,7 +59,9 @@ async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, secret_key="linju-test-secret-key-of-at-least-32-bytes")
+    return Settings(
+        database_url=database_url, secret_key="linju-test-secret-key-of-at-least-32-bytes"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -110,3 +113,9 @@ def count_statements() -> Iterator[StatementCounter]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(old_level)
+
+
+@pytest.fixture(scope="session")
+async def demo(orm: Settings) -> SeedReport:
+    """The Tianyuan demo dataset (scale 1), loaded once for the session."""
+    return await load_demo(scale=1)

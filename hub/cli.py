@@ -1,0 +1,453 @@
+"""The ``linju`` command line: serve, demo, migrate, seed, createuser, export-schema, assets.
+
+Every command that fails for a reason the user can fix prints one line (Chinese, with
+the English cause) and exits non-zero: see ``hub.cli_errors``. Set ``LINJU_DEBUG=1``
+to get the traceback of an unexpected error instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import inspect
+import os
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from tortoise.context import TortoiseContext
+from tortoise.exceptions import ConfigurationError, DBConnectionError, OperationalError
+
+from hub import __version__
+from hub.assets import AssetError, assets_present, fetch_assets
+from hub.cli_errors import (
+    BadDatabaseURL,
+    DatabaseUnreachable,
+    PortInUse,
+    SchemaNotMigrated,
+    fail,
+    friendly_errors,
+    redact,
+)
+from hub.db import migrate as run_migrations
+from hub.db import tortoise_config
+from hub.health import migrations_on_disk, ping_database, schema_status
+from hub.settings import Settings, load_settings
+
+DEMO_DATABASE_URL = Settings.database_url  # the default SQLite file, linju.db
+CONNECT_TIMEOUT = 10.0  # seconds the CLI waits for the database to answer
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def check_sqlite_folder(url: str) -> None:
+    """A SQLite file's folder must exist: aiosqlite fails on it messily (and migrate hangs)."""
+    if not url.startswith("sqlite"):
+        return
+    from tortoise.backends.base.config_generator import expand_db_url
+
+    path = expand_db_url(url)["credentials"].get("file_path", "")
+    folder = Path(path).parent
+    if path and path != ":memory:" and not folder.is_dir():
+        raise DatabaseUnreachable(url, FileNotFoundError(f"目录不存在 (no such folder) {folder}"))
+
+
+@asynccontextmanager
+async def hub_database(settings: Settings, *, require_schema: bool = True) -> AsyncIterator[None]:
+    """The ORM for one command, in a context of its own (no process-wide state)."""
+    async with TortoiseContext() as ctx:
+        try:
+            check_sqlite_folder(settings.database_url)
+            await ctx.init(config=tortoise_config(settings))
+        except ConfigurationError as exc:
+            raise BadDatabaseURL(settings.database_url, exc) from exc
+        try:
+            await ping_database(timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError, DBConnectionError, OperationalError) as exc:
+            raise DatabaseUnreachable(settings.database_url, exc) from exc
+        if require_schema:
+            status = await schema_status(timeout=CONNECT_TIMEOUT)
+            if not status.up_to_date:
+                raise SchemaNotMigrated(status)
+        yield
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Fail now, with one line, rather than let the server die on bind."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        fail(f"无法解析监听地址 (cannot resolve host) {host}: {exc.strerror}")
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(host, port) from exc
+            fail(f"无法监听 (cannot listen on) {host}:{port}: {exc.strerror}")
+
+
+def resolve_target(target: str | None) -> str | None:
+    """``0001``, ``0001_initial`` or ``hub.0001_initial`` → ``hub.0001_initial``."""
+    if target is None:
+        return None
+    name = target.removeprefix("hub.")
+    matches = [m for m in migrations_on_disk() if m == name or m.startswith(f"{name}_")]
+    if len(matches) != 1:
+        known = ", ".join(migrations_on_disk())
+        fail(f"未知的迁移 (unknown migration) {target!r}; 可选 (known): {known}")
+    return f"hub.{matches[0]}"
+
+
+async def migrate_database(
+    settings: Settings, target: str | None = None
+) -> tuple[list[str], list[str]]:
+    """Apply (or roll back to ``target``); the applied names before and after."""
+    resolved = resolve_target(target)
+    async with hub_database(settings, require_schema=False):
+        before = (await schema_status()).applied
+    await run_migrations(settings, target=resolved)
+    async with hub_database(settings, require_schema=False):
+        after = (await schema_status()).applied
+    return before, after
+
+
+def display_host(host: str) -> str:
+    return "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+
+
+def run_server(host: str, port: int, *, workers: int = 1, reload: bool = False) -> None:
+    import uvicorn
+
+    from hub.settings import get_settings
+
+    get_settings.cache_clear()  # the factory reads the environment as it is now
+    uvicorn.run(
+        "hub.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers if not reload else None,
+        reload=reload,
+        proxy_headers=True,
+    )
+
+
+# ---------------------------------------------------------------- commands
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="linju")
+def main() -> None:
+    """邻聚 Hub — GraphQL API and admin console for community party building.
+
+    Settings come from LINJU_* environment variables (see README).
+    """
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on [LINJU_HOST, 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port to listen on [LINJU_PORT, 8000].")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+@friendly_errors
+def serve(host: str | None, port: int | None, workers: int, reload: bool) -> None:
+    """Serve the hub with uvicorn (migrate first: `linju migrate`)."""
+    settings = load_settings()
+    host = host or settings.host
+    port = port if port is not None else settings.port
+    ensure_port_free(host, port)
+    asyncio.run(_check_ready(settings))
+    run_server(host, port, workers=workers, reload=reload)
+
+
+async def _check_ready(settings: Settings) -> None:
+    async with hub_database(settings):
+        pass
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on [LINJU_HOST, 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port to listen on [LINJU_PORT, 8000].")
+@click.option(
+    "--database-url",
+    default=DEMO_DATABASE_URL,
+    show_default=True,
+    help="Database for the demo (the default SQLite file).",
+)
+@friendly_errors
+def demo(host: str | None, port: int | None, database_url: str) -> None:
+    """Migrate, load the demo dataset, fetch GraphiQL, and serve: a hub in one command."""
+    os.environ["LINJU_DATABASE_URL"] = database_url  # what the server's factory will read
+    settings = load_settings()
+    host = host or settings.host
+    port = port if port is not None else settings.port
+    ensure_port_free(host, port)
+
+    _, after = asyncio.run(migrate_database(settings))
+    click.echo(f"数据库 (database) {redact(database_url)}: 迁移至 {max(after)}")
+    summary = asyncio.run(_seed_demo(settings))
+    click.echo(summary)
+    if not assets_present():
+        click.echo("正在获取 GraphiQL 文件 (fetching GraphiQL with npm)…")
+        try:
+            fetch_assets()
+        except AssetError as exc:
+            click.echo(f"警告：{exc}；GraphiQL 页面会提示如何获取", err=True)
+
+    base = f"http://{display_host(host)}:{port}"
+    click.echo("")
+    click.echo(f"  GraphQL 接口 (API)      {base}/graphql")
+    click.echo(f"  GraphiQL 调试页         {base}/graphql  (在浏览器中打开)")
+    click.echo(f"  管理后台 (console)      {base}/admin/")
+    click.echo(f"  运行状态 (healthz)      {base}/healthz")
+    click.echo("")
+    run_server(host, port)
+
+
+async def _seed_demo(settings: Settings) -> str:
+    async with hub_database(settings):
+        report = await _load_demo(scale=1, seed=2020)  # skips a district already there
+    return report.summary()
+
+
+async def _load_demo(*, scale: int, seed: int) -> Any:
+    try:
+        from seeds.loader import load_demo
+    except ImportError as exc:
+        fail(f"演示数据模块不可用 (seeds.loader missing): {exc}")
+    result = load_demo(scale=scale, seed=seed)
+    return await result if inspect.isawaitable(result) else result
+
+
+@main.command("migrate")
+@click.option("--target", default=None, help="Migrate (forwards or back) to this migration.")
+@friendly_errors
+def migrate_command(target: str | None) -> None:
+    """Bring the database schema up to date (or to --target)."""
+    settings = load_settings()
+    before, after = asyncio.run(migrate_database(settings, target))
+    applied = [name for name in after if name not in before]
+    undone = [name for name in before if name not in after]
+    for name in applied:
+        click.echo(f"  已应用 (applied) {name}")
+    for name in undone:
+        click.echo(f"  已回滚 (rolled back) {name}")
+    if not applied and not undone:
+        click.echo("数据库已是最新 (no migrations to apply)")
+    click.echo(f"当前版本 (schema version): {max(after) if after else '—'}")
+
+
+@main.command()
+@click.option("--name", default=None, help="Name for the new migration (e.g. add_venue_hours).")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when the models have changes.")
+@friendly_errors
+def makemigrations(name: str | None, check: bool) -> None:
+    """Write a migration for model changes (developers). See hub/migration_ops.py."""
+    writers = asyncio.run(detect_model_changes())
+    if not writers:
+        click.echo("模型与迁移一致 (no changes detected)")
+        return
+    if check:
+        fail(f"模型有未生成迁移的修改 (models changed): {len(writers)} migration(s) needed")
+    for writer in writers:
+        if name:
+            number = writer.name.split("_", 1)[0]
+            writer.name = f"{number}_{name}"
+        path = Path(writer.write())
+        click.echo(f"  已创建 (created) {path}")
+        text = path.read_text(encoding="utf-8")
+        if "CheckConstraint(" in text or "ops.AddField(" in text:
+            # Tortoise 1.1's SQLite editor loses indexes on these; 0001 was fixed by hand.
+            click.echo(
+                "  注意：检查约束用 hub.migration_ops.AddCheckConstraint，"
+                "外键/索引列用 AddIndexedField (see hub/migration_ops.py)"
+            )
+
+
+async def detect_model_changes() -> list[Any]:
+    """Tortoise's autodetector: the migrations the models need beyond those committed."""
+    from tortoise.migrations.autodetector import MigrationAutodetector
+
+    # No real database is needed to compare models with migration files.
+    config = tortoise_config(Settings(database_url="sqlite://:memory:"))
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=config)
+        assert ctx.apps is not None
+        return await MigrationAutodetector(ctx.apps, config["apps"]).changes()
+
+
+@main.command()
+@click.option("--scale", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--seed", "seed_value", type=int, default=2020, show_default=True)
+@friendly_errors
+def seed(scale: int, seed_value: int) -> None:
+    """Load the deterministic demo dataset (Tianyuan District) — scale × the district."""
+    settings = load_settings()
+
+    async def run() -> str:
+        async with hub_database(settings):
+            report = await _load_demo(scale=scale, seed=seed_value)
+        return report.summary()
+
+    click.echo(asyncio.run(run()))
+
+
+@main.command()
+@click.argument("username")
+@click.option(
+    "--role",
+    type=click.Choice(["ADMIN", "CURATOR", "READER", "PARTNER"], case_sensitive=False),
+    required=True,
+)
+@click.option("--street", default=None, help="Street (街道/镇) name: a CURATOR's scope.")
+@click.option("--community", default=None, help="Community (社区) name: a CURATOR's scope.")
+@click.option("--unit", default=None, help="Co-building unit (共建单位) name: a PARTNER's unit.")
+@click.option("--display-name", default="", help="Name shown in the console.")
+@click.option("--generate", is_flag=True, help="Generate a password and print it once.")
+@friendly_errors
+def createuser(
+    username: str,
+    role: str,
+    street: str | None,
+    community: str | None,
+    unit: str | None,
+    display_name: str,
+    generate: bool,
+) -> None:
+    """Create an account; the password is prompted twice, or generated with --generate."""
+    from hub.passwords import generate_password, password_problem
+
+    role = role.upper()
+    if role == "CURATOR" and not (street or community):
+        fail("维护员需要 --street 或 --community 作为范围 (a CURATOR needs a scope)")
+    if role == "PARTNER" and not unit:
+        fail("共建单位账号需要 --unit (a PARTNER needs its co-building unit)")
+    if role != "CURATOR" and (street or community):
+        fail("只有维护员 (CURATOR) 有街道/社区范围 (only a CURATOR takes --street/--community)")
+    if role != "PARTNER" and unit:
+        fail("只有共建单位账号 (PARTNER) 可指定 --unit (only a PARTNER takes --unit)")
+
+    settings = load_settings()
+    asyncio.run(_check_username_free(settings, username))
+    if generate:
+        password = generate_password()
+    else:
+        password = click.prompt(
+            "密码 (password)", hide_input=True, confirmation_prompt="再次输入 (repeat)"
+        )
+        if problem := password_problem(password):
+            fail(problem)
+    asyncio.run(
+        _create_user(settings, username, role, street, community, unit, display_name, password)
+    )
+    click.echo(f"已创建用户 (created user) {username} [{role}]")
+    if generate:
+        click.echo(f"密码 (password, shown once): {password}")
+
+
+async def _check_username_free(settings: Settings, username: str) -> None:
+    from hub.models import User
+
+    async with hub_database(settings):
+        if await User.exists(username=username):
+            fail(f"用户名已存在 (username taken): {username}")
+
+
+async def _find_by_name(model: Any, name: str, label: str) -> Any:
+    """The one record of ``model`` with this name, in either script."""
+    from hub.search import fold
+
+    rows = await model.filter(name=name)
+    if not rows:
+        folded = fold(name)
+        rows = [
+            row
+            for row in await model.filter(search_text__contains=folded)
+            if fold(row.name) == folded
+        ]
+    if not rows:
+        fail(f"找不到{label} (no such {model.__name__}): {name}")
+    if len(rows) > 1:
+        fail(f"{label}名称不唯一 (ambiguous {model.__name__} name): {name}")
+    return rows[0]
+
+
+async def _create_user(
+    settings: Settings,
+    username: str,
+    role: str,
+    street: str | None,
+    community: str | None,
+    unit: str | None,
+    display_name: str,
+    password: str,
+) -> None:
+    from hub.enums import Role
+    from hub.models import CoBuildingUnit, Community, Street, User
+    from hub.passwords import hash_password
+
+    async with hub_database(settings):
+        scope: dict[str, Any] = {}
+        if street:
+            scope["street"] = await _find_by_name(Street, street, "街道")
+        if community:
+            found = await _find_by_name(Community, community, "社区")
+            if street and found.street_id != scope["street"].id:
+                fail(f"社区 {community} 不属于街道 {street} (community not in that street)")
+            scope["community"] = found
+        if unit:
+            scope["partner_unit"] = await _find_by_name(CoBuildingUnit, unit, "共建单位")
+        await User.create(
+            username=username,
+            display_name=display_name,
+            password_hash=hash_password(password),
+            role=Role[role],
+            **scope,
+        )
+
+
+@main.command("export-schema")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=SCHEMA_FILE,
+    show_default="schema/schema.graphql",
+)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when the file is stale.")
+@friendly_errors
+def export_schema(output: Path, check: bool) -> None:
+    """Write the GraphQL schema (SDL) that frontend teams build against."""
+    from schema.build import export_sdl
+
+    sdl = export_sdl(load_settings())
+    if check:
+        current = output.read_text(encoding="utf-8") if output.exists() else None
+        if current != sdl:
+            fail(f"{output} 已过期 (stale SDL): 运行 `linju export-schema` 并提交")
+        click.echo(f"{output} 是最新的 (up to date)")
+        return
+    output.write_text(sdl, encoding="utf-8")
+    click.echo(f"已写入 (wrote) {output}")
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Fetch again even when the files are there.")
+@friendly_errors
+def assets(force: bool) -> None:
+    """Fetch GraphiQL and React from the npm registry into hub/static (needs npm)."""
+    manifest = fetch_assets(force=force)
+    for filename, entry in manifest["files"].items():
+        click.echo(f"  {entry['package']}@{entry['version']}  {filename}  {entry['sha256'][:12]}")
+    click.echo("GraphiQL 文件已就绪 (assets ready)")
+
+
+if __name__ == "__main__":  # python -m hub.cli
+    main(prog_name="linju")

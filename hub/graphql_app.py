@@ -1,0 +1,279 @@
+"""The /graphql endpoint: strawberry's ASGI app, speaking GraphQL over HTTP properly.
+
+What this adds to strawberry's own Starlette app (checked against strawberry 0.341):
+
+- content negotiation: ``application/graphql-response+json`` when the client's Accept
+  asks for it, in which case a request that fails to parse or validate gets 400 and no
+  ``data`` entry; ``application/json`` (legacy, always 200) otherwise;
+- mutations over GET get 405 with ``Allow: POST``; other methods 405 with ``Allow``;
+  subscriptions over plain HTTP get 400 (they are served over WebSocket);
+- every request error (malformed JSON, no query, wrong content type) is a JSON body
+  ``{"errors": [{"message": ...}]}``, never a plain-text or Python message;
+- the IDE page is our own template loading GraphiQL from /static, never from a CDN.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.templating import Jinja2Templates
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema import BaseSchema
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
+
+from hub import assets
+from hub.services import auth
+from hub.settings import Settings
+from resolvers.context import Context, build_context
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+JSON = "application/json"
+
+SUBSCRIPTIONS_OVER_HTTP = (
+    "Subscriptions are served over WebSocket (graphql-transport-ws) at this URL, not plain HTTP"
+)
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+class MethodNotAllowed(HTTPException):
+    """405, with the methods that would have worked."""
+
+    def __init__(self, reason: str, allow: str) -> None:
+        super().__init__(405, reason)
+        self.allow = allow
+
+
+def _accept_quality(accept: str) -> dict[str, float]:
+    """Media ranges of an Accept header with their q-values."""
+    qualities: dict[str, float] = {}
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        if not media:
+            continue
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        media = media.lower()
+        qualities[media] = max(q, qualities.get(media, 0.0))
+    return qualities
+
+
+def negotiate(accept: str | None) -> str:
+    """The media type to answer with: graphql-response+json only when explicitly asked."""
+    if not accept:
+        return JSON
+    qualities = _accept_quality(accept)
+    wanted = qualities.get(GRAPHQL_RESPONSE_JSON, 0.0)
+    legacy = max(qualities.get(m, 0.0) for m in (JSON, "application/*", "*/*"))
+    return GRAPHQL_RESPONSE_JSON if wanted > 0 and wanted >= legacy else JSON
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """True when the request never reached execution (parse, validation, variables).
+
+    Strawberry returns a ``PreExecutionError`` for parse and validation failures;
+    graphql-core reports bad variables as a result with no data and errors that have
+    no path. An error raised by a resolver always has a path.
+    """
+    if isinstance(result, PreExecutionError):
+        return True
+    errors = result.errors or []
+    return result.data is None and bool(errors) and all(err.path is None for err in errors)
+
+
+class Unauthenticated(HTTPException):
+    """401: a bearer token that is malformed, expired, revoked or tampered with."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(401, reason)
+
+
+class GraphQLJSONResponse(Response):
+    """A GraphQL result, whose media type and status are settled by negotiation."""
+
+
+class HubGraphQL(GraphQL[Context, None]):
+    """Strawberry's ASGI GraphQL app, configured from the hub's settings."""
+
+    def __init__(self, schema: BaseSchema, *, settings: Settings) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphql_ide else None,
+            allow_queries_via_get=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            allowed_origins=settings.allowed_origins,
+        )
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        media_type = negotiate(request.headers.get("accept"))
+        request.state.graphql_media_type = media_type
+        request.state.graphql_request_error = False
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            response = self.error_response(exc, media_type)
+        else:
+            if isinstance(response, GraphQLJSONResponse):
+                response.headers["content-type"] = f"{media_type}; charset=utf-8"
+                bad = request.state.graphql_request_error
+                if media_type == GRAPHQL_RESPONSE_JSON and bad and response.status_code == 200:
+                    response.status_code = 400
+        await response(scope, receive, send)
+
+    def error_response(self, exc: HTTPException, media_type: str) -> Response:
+        """A request the hub could not take, as a GraphQL-shaped JSON error."""
+        headers = {"content-type": f"{media_type}; charset=utf-8"}
+        body: dict[str, Any] = {"errors": [{"message": exc.reason}]}
+        if exc.status_code == 405:
+            headers["allow"] = exc.allow if isinstance(exc, MethodNotAllowed) else "GET, POST"
+        if isinstance(exc, Unauthenticated):
+            headers["www-authenticate"] = 'Bearer realm="linju"'
+            body["errors"][0]["extensions"] = {"code": "UNAUTHENTICATED"}
+        return Response(self.encode_json(body), status_code=exc.status_code, headers=headers)
+
+    def encode_json(self, data: object) -> bytes:
+        # Chinese text stays readable, and smaller, without \\u escapes.
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def parse_json(self, data: str | bytes) -> Any:
+        parsed = super().parse_json(data)
+        if not isinstance(parsed, (dict, list)):
+            raise HTTPException(400, "The request body must be a JSON object")
+        return parsed
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        if request.method == "POST":
+            content_type, _ = parse_content_type(request.content_type or "")
+            if content_type != JSON and not (
+                self.multipart_uploads_enabled and content_type == "multipart/form-data"
+            ):
+                raise HTTPException(415, "Content-Type must be application/json")
+        return await super().parse_http_body(request)
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        # Strawberry's own version lets subscriptions through plain HTTP (for its
+        # multipart transport, not enabled here) and answers 400 to a mutation over GET.
+        method = request_adapter.method
+        allowed = {OperationType.QUERY}
+        if method == "POST":
+            allowed.add(OperationType.MUTATION)
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except MissingQueryError as exc:
+            raise HTTPException(400, "No GraphQL query found in the request") from exc
+        except CannotGetOperationTypeError as exc:
+            raise HTTPException(400, exc.as_http_error_reason()) from exc
+        except InvalidOperationTypeError as exc:
+            if exc.operation_type == OperationType.SUBSCRIPTION:
+                raise HTTPException(400, SUBSCRIPTIONS_OVER_HTTP) from exc
+            raise MethodNotAllowed(exc.as_http_error_reason(method), allow="POST") from exc
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        data = process_result(result)
+        if is_request_error(result):
+            request.state.graphql_request_error = True
+            if getattr(request.state, "graphql_media_type", None) == GRAPHQL_RESPONSE_JSON:
+                data.pop("data", None)  # the spec: no data entry when execution never began
+        return data
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = GraphQLJSONResponse(self.encode_json(response_data), media_type=JSON)
+        response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.background:
+            response.background = sub_response.background
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
+        return response
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        try:
+            viewer = await auth.resolve_bearer(
+                settings=self.settings, authorization=request.headers.get("authorization")
+            )
+        except auth.AuthError as exc:
+            raise Unauthenticated(exc.message) from None
+        return build_context(
+            settings=self.settings, request=request, response=response, viewer=viewer
+        )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return TEMPLATES.TemplateResponse(
+            request, "graphiql.html", ide_context(request), headers=_IDE_HEADERS
+        )
+
+
+# The page's own scripts come from /static only; say so to the browser as well.
+_IDE_HEADERS: Mapping[str, str] = {
+    "content-security-policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self' data:; connect-src 'self' ws: wss:"
+    ),
+    "cache-control": "no-cache",
+}
+
+
+def ide_context(request: Request) -> dict[str, Any]:
+    """Template variables for the IDE page: asset paths relative to the site root."""
+    static = f"{request.scope.get('root_path', '').rstrip('/')}/static"
+    vendor = f"{static}/graphiql/vendor"
+    scripts = [f"{vendor}/{a.filename}" for a in assets.ASSETS if a.filename.endswith(".js")]
+    styles = [f"{vendor}/{a.filename}" for a in assets.ASSETS if a.filename.endswith(".css")]
+    return {
+        "assets_ready": assets.assets_present(),
+        "vendor_scripts": scripts,
+        "vendor_styles": styles,
+        "static": static,
+        "fetch_hint": assets.FETCH_HINT,
+    }

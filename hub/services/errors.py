@@ -1,0 +1,89 @@
+"""Errors a user can act on: each names the field, says what is wrong in Chinese, and has a code.
+
+Services collect as many errors as they can find before raising one ``ServiceError``,
+so that a form (or a mutation payload's ``errors { field message code }``) can show
+them all at once instead of one per round trip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    VALIDATION = "VALIDATION"
+    REQUIRED = "REQUIRED"
+    UNIQUE = "UNIQUE"
+    NOT_FOUND = "NOT_FOUND"
+    FORBIDDEN = "FORBIDDEN"
+    CONFLICT = "CONFLICT"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+
+
+VALIDATION = ErrorCode.VALIDATION
+REQUIRED = ErrorCode.REQUIRED
+UNIQUE = ErrorCode.UNIQUE
+NOT_FOUND = ErrorCode.NOT_FOUND
+FORBIDDEN = ErrorCode.FORBIDDEN
+CONFLICT = ErrorCode.CONFLICT
+INVALID_TRANSITION = ErrorCode.INVALID_TRANSITION
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One problem: ``field`` is the input key (``""`` for the record as a whole)."""
+
+    field: str
+    message: str
+    code: ErrorCode
+
+
+class ServiceError(Exception):
+    """A write refused for reasons the caller can show to the user."""
+
+    def __init__(self, errors: Iterable[FieldError]) -> None:
+        self.errors: list[FieldError] = list(errors)
+        if not self.errors:
+            raise ValueError("ServiceError needs at least one FieldError")
+        super().__init__(
+            "; ".join(f"{e.field or '-'}: {e.message} [{e.code}]" for e in self.errors)
+        )
+
+    @classmethod
+    def single(cls, field: str, message: str, code: ErrorCode) -> ServiceError:
+        return cls([FieldError(field, message, code)])
+
+    @property
+    def codes(self) -> set[ErrorCode]:
+        return {e.code for e in self.errors}
+
+    def for_field(self, field: str) -> list[FieldError]:
+        return [e for e in self.errors if e.field == field]
+
+
+class ErrorBag:
+    """Collects FieldErrors while a service validates; ``raise_if_any`` ends the collecting."""
+
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def add(self, field: str, message: str, code: ErrorCode = VALIDATION) -> None:
+        self.errors.append(FieldError(field, message, code))
+
+    def extend(self, errors: Iterable[FieldError]) -> None:
+        self.errors.extend(errors)
+
+    def has(self, field: str) -> bool:
+        return any(e.field == field for e in self.errors)
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise ServiceError(self.errors)
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+    def __iter__(self) -> Iterator[FieldError]:
+        return iter(self.errors)

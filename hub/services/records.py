@@ -1,0 +1,490 @@
+"""The curated-record engine: create, update and archive any entity declared in specs.
+
+Every write runs in one transaction: parse and check everything (collecting all
+errors), write, confirm the row is still inside the actor's write scope, and log
+before/after to the audit log. Updates are a real compare-and-set on ``version``
+(``UPDATE … WHERE id=? AND version=?``): a stale version changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError, ValidationError
+from tortoise.expressions import F
+from tortoise.fields.relational import ManyToManyFieldInstance
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
+
+from hub import models as m
+from hub.access import Viewer, row_scope, write_scope
+from hub.access.policy import EVERYTHING, NOTHING
+from hub.enums import AuditAction
+from hub.models.base import Searchable
+from hub.search import fold
+from hub.services import audit
+from hub.services.errors import (
+    CONFLICT,
+    FORBIDDEN,
+    NOT_FOUND,
+    UNIQUE,
+    VALIDATION,
+    ErrorBag,
+    FieldError,
+    ServiceError,
+)
+from hub.services.fields import FieldSpec, Kind, parse_all
+from hub.services.specs import (
+    MODEL_LABELS,
+    WRITE,
+    ArchivePolicy,
+    EntitySpec,
+    UniqueRule,
+    get_spec,
+)
+
+RELATION_KINDS = (Kind.M2M, Kind.ENUM_SET)
+
+
+# --- the three writes ----------------------------------------------------------------
+
+
+async def create(
+    *, actor: Viewer | None, entity: str, data: dict[str, Any], address: str = ""
+) -> Any:
+    """Create a record of ``entity`` from ``data``; the saved record, or ServiceError."""
+    spec = get_spec(entity)
+    require_writer(actor, spec.model, spec.label)
+    assert actor is not None
+    with integrity_as_errors(spec):
+        async with in_transaction() as conn:
+            errors = ErrorBag()
+            values = parse_all(spec.fields, data, errors, creating=True)
+            await validate(actor, spec, values, values, set(values), errors, conn)
+            errors.raise_if_any()
+            record = spec.model(**{f.target: values[f.key] for f in _columns(spec, values)})
+            await record.save()
+            await _write_relations(spec, record, values, current={})
+            await ensure_in_scope(actor, spec, record.pk)
+            record = await spec.model.get(id=record.pk)
+            await audit.record(
+                actor=actor,
+                action=AuditAction.CREATE,
+                entity=spec.name,
+                entity_id=record.pk,
+                after=await snapshot(spec, record),
+                address=address,
+            )
+            return record
+
+
+async def update(
+    *,
+    actor: Viewer | None,
+    entity: str,
+    id: int,
+    version: int,
+    data: dict[str, Any],
+    address: str = "",
+) -> Any:
+    """Change the given fields of record ``id`` if it is still at ``version``."""
+    spec = get_spec(entity)
+    require_writer(actor, spec.model, spec.label)
+    assert actor is not None
+    with integrity_as_errors(spec):
+        async with in_transaction() as conn:
+            current = await load(actor, spec, id)
+            check_version(spec, current, version)
+            errors = ErrorBag()
+            values = parse_all(spec.fields, data, errors, creating=False)
+            existing = await current_values(spec, current)
+            changed = {key for key, value in values.items() if not _same(existing[key], value)}
+            state = {**existing, **values, "id": current.pk}
+            await validate(actor, spec, values, state, changed, errors, conn)
+            errors.raise_if_any()
+            before = await snapshot(spec, current)
+            columns = {f.target: values[f.key] for f in _columns(spec, values) if f.key in changed}
+            for name, value in columns.items():
+                setattr(current, name, value)
+            if isinstance(current, Searchable):
+                current.refresh_search_text()
+                columns["search_text"] = current.search_text
+            await compare_and_set(spec, id, version, columns)
+            await _write_relations(spec, current, values, current=existing)
+            await ensure_in_scope(actor, spec, id)
+            record = await spec.model.get(id=id)
+            await audit.record(
+                actor=actor,
+                action=AuditAction.UPDATE,
+                entity=spec.name,
+                entity_id=id,
+                before=before,
+                after=await snapshot(spec, record),
+                address=address,
+            )
+            return record
+
+
+async def archive(
+    *, actor: Viewer | None, entity: str, id: int, version: int, address: str = ""
+) -> Any:
+    """Archive record ``id``: a status change (members) or a deletion when nothing depends
+    on it. Returns the record (as it was, for a deletion)."""
+    spec = get_spec(entity)
+    require_writer(actor, spec.model, spec.label)
+    assert actor is not None
+    with integrity_as_errors(spec):
+        async with in_transaction():
+            current = await load(actor, spec, id, lock=True)
+            check_version(spec, current, version)
+            before = await snapshot(spec, current)
+            if spec.archive is ArchivePolicy.STATUS:
+                assert spec.archive_status is not None
+                field, value = spec.archive_status
+                if getattr(current, field) == value:
+                    raise ServiceError.single(
+                        "id", f"该{spec.label}已归档 (already archived)", VALIDATION
+                    )
+                await compare_and_set(spec, id, version, {field: value})
+                record = await spec.model.get(id=id)
+                action, after = AuditAction.ARCHIVE, await snapshot(spec, record)
+            else:
+                dependents = await dependents_of(spec, current)
+                if dependents:
+                    listed = "、".join(f"{count} 个{label}" for label, count in dependents)
+                    raise ServiceError.single(
+                        "id",
+                        f"该{spec.label}仍有{listed}，不能删除 (still in use)",
+                        VALIDATION,
+                    )
+                if not await spec.model.filter(id=id, version=version).delete():
+                    raise _conflict(spec)
+                record, action, after = current, AuditAction.DELETE, None
+            await audit.record(
+                actor=actor,
+                action=action,
+                entity=spec.name,
+                entity_id=id,
+                before=before,
+                after=after,
+                address=address,
+            )
+            return record
+
+
+# --- building blocks (also used by the workflow, activity and roster services) ------------
+
+
+def require_writer(actor: Viewer | None, model: type[Model], label: str) -> None:
+    """Refuse at once a caller who may change no row of ``model`` at all."""
+    if actor is None or write_scope(actor, model) is NOTHING:
+        raise ServiceError.single("", f"您无权修改{label} (not allowed)", FORBIDDEN)
+
+
+async def load(actor: Viewer, spec: EntitySpec, id: int, *, lock: bool = False) -> Any:
+    query = spec.model.filter(id=id)
+    if lock:
+        query = query.select_for_update()
+    row = await query.first()
+    if row is None:
+        raise ServiceError.single("id", f"{spec.label}不存在（编号 {id}）(not found)", NOT_FOUND)
+    scope = write_scope(actor, spec.model)
+    if scope is not EVERYTHING and not await spec.model.filter(scope, id=id).exists():
+        raise ServiceError.single(
+            "id", f"该{spec.label}不在您的维护范围内 (outside your scope)", FORBIDDEN
+        )
+    return row
+
+
+def check_version(spec: EntitySpec, current: Model, version: int) -> None:
+    if current.version != version:  # type: ignore[attr-defined]
+        raise _conflict(spec)
+
+
+def _conflict(spec: EntitySpec) -> ServiceError:
+    return ServiceError.single(
+        "version",
+        f"该{spec.label}已被他人修改，请刷新后重试 (changed by someone else: reload and retry)",
+        CONFLICT,
+    )
+
+
+async def compare_and_set(spec: EntitySpec, id: int, version: int, columns: dict[str, Any]) -> None:
+    """``UPDATE … SET …, version = version + 1 WHERE id = ? AND version = ?``; 0 rows → CONFLICT."""
+    count = await spec.model.filter(id=id, version=version).update(
+        **columns, version=F("version") + 1, updated_at=dt.datetime.now(dt.UTC)
+    )
+    if not count:
+        raise _conflict(spec)
+
+
+async def ensure_in_scope(actor: Viewer, spec: EntitySpec, id: int) -> None:
+    """After a write: the row must still be one the actor may change (else roll back)."""
+    scope = write_scope(actor, spec.model)
+    if scope is EVERYTHING or await spec.model.filter(scope, id=id).exists():
+        return
+    parent = next((f.key for f in spec.fields if f.scope == WRITE and f.kind is Kind.FK), "")
+    raise ServiceError.single(
+        parent, f"不能把{spec.label}放到您的维护范围之外 (outside your scope)", FORBIDDEN
+    )
+
+
+async def validate(
+    actor: Viewer,
+    spec: EntitySpec,
+    values: dict[str, Any],
+    state: dict[str, Any],
+    changed: set[str],
+    errors: ErrorBag,
+    conn: BaseDBAsyncClient,
+) -> None:
+    """References, cross-field checks and uniqueness of parsed ``values`` (errors collected)."""
+    for field in spec.fields:
+        if field.key in changed and field.model is not None and not errors.has(field.key):
+            await check_reference(actor, field, values[field.key], errors)
+    # Checks and uniqueness look only at values that passed so far, never at rejected ones.
+    good = {key: value for key, value in state.items() if not errors.has(key)}
+    for check in spec.checks:
+        await check(good, changed, errors)
+    for rule in spec.unique:
+        if rule.key in changed or (rule.within and rule.within in changed):
+            await check_unique(spec, rule, good, errors, conn)
+
+
+async def check_reference(actor: Viewer, field: FieldSpec, value: Any, errors: ErrorBag) -> None:
+    """FK and M2M ids must exist (NOT_FOUND) and, when declared, lie in scope (FORBIDDEN)."""
+    if value is None or value == []:
+        return
+    model = field.model
+    assert model is not None
+    ids = value if field.kind is Kind.M2M else [value]
+    found = set(await model.filter(id__in=ids).values_list("id", flat=True))
+    missing = [i for i in ids if i not in found]
+    if missing:
+        errors.add(field.key, f"{field.label}不存在（编号 {_ids(missing)}）(not found)", NOT_FOUND)
+    if field.scope is None or not found:
+        return
+    scope = write_scope(actor, model) if field.scope == WRITE else row_scope(actor, model)
+    if scope is EVERYTHING:
+        return
+    allowed = set(await model.filter(scope, id__in=list(found)).values_list("id", flat=True))
+    outside = [i for i in ids if i in found and i not in allowed]
+    if outside:
+        errors.add(
+            field.key,
+            f"{field.label}不在您的维护范围内（编号 {_ids(outside)}）(outside your scope)",
+            FORBIDDEN,
+        )
+
+
+async def check_unique(
+    spec: EntitySpec,
+    rule: UniqueRule,
+    state: dict[str, Any],
+    errors: ErrorBag,
+    conn: BaseDBAsyncClient,
+) -> None:
+    value = state.get(rule.key)
+    parent = state.get(rule.within) if rule.within else None
+    if value in (None, "") or (rule.within and parent is None):
+        return
+    wanted = fold(value) if rule.folded else value
+    # Two transactions could both see "free" and both insert names that differ only in
+    # script, which no DB constraint catches: serialise them on PostgreSQL.
+    if conn.capabilities.dialect == "postgres":
+        key = f"{spec.name}:{rule.key}:{parent}:{wanted}"
+        await conn.execute_query("SELECT pg_advisory_xact_lock(hashtext($1))", [key])
+    query = spec.model.all()
+    if rule.within:
+        query = query.filter(**{rule.within: parent})
+    if state.get("id"):
+        query = query.exclude(id=state["id"])
+    if not rule.folded:
+        query = query.filter(**{rule.key: value})
+    elif not rule.within and issubclass(spec.model, Searchable) and rule.key == "name":
+        query = query.filter(search_text__startswith=wanted)  # narrows; fold() decides below
+    for _, other in await query.values_list("id", rule.key):
+        if (fold(other) if rule.folded else other) == wanted:
+            errors.add(rule.key, _unique_message(spec, rule, other), UNIQUE)
+            return
+
+
+def _unique_message(spec: EntitySpec, rule: UniqueRule, other: Any) -> str:
+    if rule.message:
+        return f"{rule.message} (already exists)"
+    label = spec.field(rule.key).label
+    if rule.within:
+        parent = MODEL_LABELS[spec.field(rule.within).model]  # type: ignore[index]
+        return f"同一{parent}下已有{label}为「{other}」的{spec.label} (already exists)"
+    return f"{label}「{other}」已被其他{spec.label}使用 (already exists)"
+
+
+async def dependents_of(spec: EntitySpec, record: Model) -> list[tuple[str, int]]:
+    """(label, count) of every kind of row that still points at ``record``."""
+    meta = spec.model._meta
+    found: list[tuple[str, int]] = []
+    for name in sorted(meta.backward_fk_fields | meta.backward_o2o_fields):
+        if name in spec.owned:
+            continue
+        field = meta.fields_map[name]
+        related = field.related_model  # type: ignore[attr-defined]
+        count = await related.filter(**{field.relation_field: record.pk}).count()  # type: ignore[attr-defined]
+        if count:
+            found.append((MODEL_LABELS.get(related, related.__name__), count))
+    for name in sorted(meta.m2m_fields):
+        field = meta.fields_map[name]
+        # Links the record owns (a branch's compounds) go with it; links others own stay.
+        if isinstance(field, ManyToManyFieldInstance) and field._generated:
+            count = await getattr(record, name).all().count()
+            if count:
+                found.append((MODEL_LABELS.get(field.related_model, name), count))
+    return found
+
+
+async def current_values(spec: EntitySpec, record: Model) -> dict[str, Any]:
+    """The record's present value for every key of the spec (relations included)."""
+    values: dict[str, Any] = {}
+    for field in spec.fields:
+        if field.kind is Kind.M2M:
+            values[field.key] = sorted(
+                await getattr(record, field.target).all().values_list("id", flat=True)
+            )
+        elif field.kind is Kind.ENUM_SET:
+            values[field.key] = await _enum_set(spec, field, record)
+        else:
+            values[field.key] = getattr(record, field.target)
+    return values
+
+
+async def snapshot(spec: EntitySpec, record: Model) -> dict[str, Any]:
+    """The audit snapshot: own columns plus the spec's relation lists."""
+    values = audit.snapshot(record)
+    for field in spec.fields:
+        if field.kind is Kind.M2M:
+            values[field.key] = sorted(
+                await getattr(record, field.target).all().values_list("id", flat=True)
+            )
+        elif field.kind is Kind.ENUM_SET:
+            values[field.key] = [d.value for d in await _enum_set(spec, field, record)]
+    return values
+
+
+# --- relations -------------------------------------------------------------------------
+
+
+def _columns(spec: EntitySpec, values: dict[str, Any]) -> list[FieldSpec]:
+    return [f for f in spec.fields if f.key in values and f.kind not in RELATION_KINDS]
+
+
+def _same(old: Any, new: Any) -> bool:
+    if isinstance(new, list):
+        return sorted(old or [], key=str) == sorted(new, key=str)
+    return bool(old == new)
+
+
+async def _write_relations(
+    spec: EntitySpec, record: Model, values: dict[str, Any], *, current: dict[str, Any]
+) -> None:
+    for field in spec.fields:
+        if field.key not in values or field.kind not in RELATION_KINDS:
+            continue
+        new, old = set(values[field.key]), set(current.get(field.key) or [])
+        if field.kind is Kind.M2M:
+            assert field.model is not None
+            relation = getattr(record, field.target)
+            if old - new:
+                await relation.remove(*await field.model.filter(id__in=list(old - new)))
+            if new - old:
+                await relation.add(*await field.model.filter(id__in=list(new - old)))
+        else:
+            await _write_enum_set(spec, field, record, new, old)
+
+
+# Enum sets are child rows holding one enum value each (a member's 亮身份 duties).
+ENUM_SETS: dict[tuple[type[Model], str], tuple[type[Model], str, str]] = {
+    (m.Member, "duties"): (m.MemberDuty, "member_id", "duty"),
+}
+
+
+async def _enum_set(spec: EntitySpec, field: FieldSpec, record: Model) -> list[Any]:
+    child, parent_key, column = ENUM_SETS[(spec.model, field.key)]
+    rows = (
+        await child.filter(**{parent_key: record.pk}).order_by("id").values_list(column, flat=True)
+    )
+    return list(rows)
+
+
+async def _write_enum_set(
+    spec: EntitySpec, field: FieldSpec, record: Model, new: set[Any], old: set[Any]
+) -> None:
+    child, parent_key, column = ENUM_SETS[(spec.model, field.key)]
+    if old - new:
+        await child.filter(**{parent_key: record.pk, f"{column}__in": list(old - new)}).delete()
+    if new - old:
+        assert field.enum is not None
+        ordered = [member for member in field.enum if member in new - old]
+        await child.bulk_create([child(**{parent_key: record.pk, column: v}) for v in ordered])
+
+
+# --- database errors that slipped past the checks ---------------------------------------
+
+
+@contextmanager
+def integrity_as_errors(spec: EntitySpec) -> Iterator[None]:
+    """Turn an IntegrityError (a race on a unique, a check constraint) into FieldErrors."""
+    try:
+        yield
+    except IntegrityError as exc:
+        raise ServiceError(integrity_errors(spec, exc)) from None
+    except ValidationError as exc:
+        raise ServiceError.single("", f"{exc} (invalid value)", VALIDATION) from None
+
+
+def integrity_errors(spec: EntitySpec, exc: Exception) -> list[FieldError]:
+    """FieldErrors for a database integrity error, matched to the spec's fields by name."""
+    message = str(exc).lower()
+    keys = sorted((f.key for f in spec.fields), key=len, reverse=True)
+
+    def key_in(candidates: Iterable[str]) -> str:
+        for key in candidates:
+            column = key.removesuffix("_ids")
+            if re.search(rf"(?<![a-z]){re.escape(column)}(?![a-z])", message):
+                return key
+        return ""
+
+    if "unique" in message or "duplicate" in message:
+        key = key_in([r.key for r in spec.unique]) or key_in(keys)
+        rule = next((r for r in spec.unique if r.key == key), None)
+        text = _unique_message(spec, rule, "…") if rule else f"{spec.label}已存在 (already exists)"
+        return [FieldError(key, text, UNIQUE)]
+    if "foreign key" in message:
+        return [
+            FieldError(
+                key_in(keys),
+                f"关联的记录不存在或仍被引用 ({spec.label}: a related record is missing or in use)",
+                NOT_FOUND,
+            )
+        ]
+    return [FieldError(key_in(keys), f"{spec.label}的取值不符合要求 (violates a rule)", VALIDATION)]
+
+
+def _ids(ids: Iterable[Any]) -> str:
+    return "、".join(str(i) for i in ids)
+
+
+__all__ = [
+    "archive",
+    "check_reference",
+    "compare_and_set",
+    "create",
+    "integrity_as_errors",
+    "load",
+    "require_writer",
+    "update",
+    "validate",
+]

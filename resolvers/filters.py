@@ -1,0 +1,535 @@
+"""Typed ``where`` inputs generated from the Tortoise models, and their one translator to Q.
+
+``where_input(Member)`` builds ``MemberWhere`` from the model's metadata: one operator
+input per own column (by its type), a nested ``<Related>Where`` per relation, and
+``and`` / ``or`` / ``not``. ``to_q(Member, where)`` turns any such input into a Tortoise
+``Q``. Every relation hop is a semi-join (``column IN (SELECT ...)``), so a filter
+through a list relation never duplicates rows and ``not`` is a true complement.
+
+Personal data is never filterable: a filter is a way to read a value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import strawberry
+from pypika_tortoise import Query, Table
+from pypika_tortoise.terms import Term
+from strawberry import UNSET
+from strawberry.relay import from_base64
+from tortoise import Tortoise, fields
+from tortoise.expressions import Q, Subquery
+from tortoise.fields.relational import (
+    BackwardFKRelation,
+    ForeignKeyFieldInstance,
+    ManyToManyFieldInstance,
+)
+from tortoise.models import Model
+
+from hub.db import APP_LABEL
+from hub.models import (
+    ApiToken,
+    AuditLog,
+    CoBuildingUnit,
+    Member,
+    PropertyCompany,
+    ResidentRequest,
+    User,
+)
+from schema.enums import ENUM_DESCRIPTIONS
+from schema.errors import user_error
+
+__all__ = [
+    "INTERNAL_MODELS",
+    "MAX_FILTER_CONDITIONS",
+    "MAX_FILTER_DEPTH",
+    "MAX_LIST_VALUES",
+    "PRIVATE_FIELDS",
+    "BooleanFilter",
+    "DateFilter",
+    "DateTimeFilter",
+    "DecimalFilter",
+    "FloatFilter",
+    "IDFilter",
+    "IntFilter",
+    "StringFilter",
+    "decode_id",
+    "ensure_relations",
+    "field_description",
+    "is_private",
+    "node_type_name",
+    "to_q",
+    "where_input",
+]
+
+# Columns that hold personal data or secrets: no filter, sort or search may touch them.
+# (A filter reads a value: ``phone: {startsWith: "138"}`` would enumerate numbers.)
+PRIVATE_FIELDS: dict[type[Model], frozenset[str]] = {
+    Member: frozenset({"phone", "birth_date"}),
+    ResidentRequest: frozenset({"reporter_contact", "reporter_name"}),
+    # A named person's phone at a company or unit: contact data, not organisation data.
+    PropertyCompany: frozenset({"contact_phone"}),
+    CoBuildingUnit: frozenset({"contact_phone"}),
+    User: frozenset({"password_hash"}),
+    ApiToken: frozenset({"token_hash"}),
+}
+# Columns that are machinery, not data.
+HIDDEN_FIELDS = frozenset({"search_text"})
+# The hub's own account records: a filter on domain data must not reach into them.
+INTERNAL_MODELS: frozenset[type[Model]] = frozenset({User, ApiToken, AuditLog})
+
+# Limits on one filter, so that a variable cannot smuggle in an unbounded query.
+MAX_FILTER_DEPTH = 8
+MAX_FILTER_CONDITIONS = 100
+MAX_LIST_VALUES = 500
+
+
+def is_private(model: type[Model], field_name: str) -> bool:
+    """True for a column no client may filter, sort or search on."""
+    return field_name in HIDDEN_FIELDS or field_name in PRIVATE_FIELDS.get(model, frozenset())
+
+
+def ensure_relations(model: type[Model]) -> None:
+    """Resolve the models' relations (both directions) even before the ORM is opened.
+
+    Types are built at import time; ``Tortoise.init_models`` links the models without
+    a database connection, and ``Tortoise.init`` later accepts them as they are.
+    """
+    if not model._meta._inited:
+        Tortoise.init_models(["hub.models"], APP_LABEL)
+
+
+def field_description(field: fields.Field) -> str:
+    """A column's description for the schema (enum columns get their enum's)."""
+    enum_type = getattr(field, "enum_type", None)
+    if enum_type is not None:
+        generated = "\n".join(f"{e.name}: {e.value}" for e in enum_type)
+        if not field.description or field.description == generated:
+            return ENUM_DESCRIPTIONS.get(enum_type, "")
+    return field.description or ""
+
+
+def node_type_name(model: type[Model]) -> str:
+    """The GraphQL type (and global-id prefix) of a model's records."""
+    return model.__name__
+
+
+# --- operator inputs ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Op:
+    attr: str
+    name: str
+    lookup: str
+    description: str
+    many: bool = False
+    flag: bool = False
+
+
+_OPS = {
+    op.attr: op
+    for op in (
+        _Op("eq", "eq", "", "Equal to"),
+        _Op("neq", "neq", "__not", "Not equal to (records without a value match too)"),
+        _Op("in_", "in", "__in", "Equal to one of these", many=True),
+        _Op("nin", "nin", "__not_in", "None of these (records without a value match too)", True),
+        _Op("gt", "gt", "__gt", "Greater than"),
+        _Op("gte", "gte", "__gte", "Greater than or equal to"),
+        _Op("lt", "lt", "__lt", "Less than"),
+        _Op("lte", "lte", "__lte", "Less than or equal to"),
+        _Op("contains", "contains", "__icontains", "Contains this text (letter case ignored)"),
+        _Op("starts_with", "startsWith", "__istartswith", "Starts with this text (case ignored)"),
+        _Op("is_null", "isNull", "__isnull", "true: has no value; false: has a value", flag=True),
+    )
+}
+_EQUALITY = ("eq", "neq", "in_", "nin", "is_null")
+_ORDERED = (*_EQUALITY, "gt", "gte", "lt", "lte")
+_TEXT = (*_EQUALITY, "contains", "starts_with")
+
+# Operator-input class → its operators.
+_FILTER_OPS: dict[type, tuple[_Op, ...]] = {}
+
+
+def _operator_input(name: str, value_type: Any, ops: tuple[str, ...], description: str) -> type:
+    annotations: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"__module__": __name__, "__doc__": description}
+    for attr in ops:
+        op = _OPS[attr]
+        annotations[attr] = (
+            bool | None if op.flag else (list[value_type] | None if op.many else value_type | None)
+        )
+        namespace[attr] = strawberry.field(name=op.name, default=UNSET, description=op.description)
+    namespace["__annotations__"] = annotations
+    cls = strawberry.input(type(name, (), namespace), name=name, description=description)
+    _FILTER_OPS[cls] = tuple(_OPS[attr] for attr in ops)
+    return cls
+
+
+StringFilter = _operator_input("StringFilter", str, _TEXT, "Conditions on a text value")
+IntFilter = _operator_input("IntFilter", int, _ORDERED, "Conditions on a whole number")
+FloatFilter = _operator_input("FloatFilter", float, _ORDERED, "Conditions on a number")
+DecimalFilter = _operator_input(
+    "DecimalFilter", decimal.Decimal, _ORDERED, "Conditions on a decimal"
+)
+BooleanFilter = _operator_input("BooleanFilter", bool, ("eq", "is_null"), "Conditions on a flag")
+DateFilter = _operator_input("DateFilter", dt.date, _ORDERED, "Conditions on a date")
+DateTimeFilter = _operator_input(
+    "DateTimeFilter",
+    dt.datetime,
+    _ORDERED,
+    "Conditions on a moment; give it with its UTC offset, e.g. 2020-05-01T08:00:00+08:00",
+)
+IDFilter = _operator_input(
+    "IDFilter",
+    strawberry.ID,
+    _EQUALITY,
+    "Conditions on a record's global ID; on a relation, isNull tells whether it is empty",
+)
+_ENUM_FILTERS: dict[type, type] = {}
+
+
+def _enum_filter(enum_type: type) -> type:
+    cls = _ENUM_FILTERS.get(enum_type)
+    if cls is None:
+        name = f"{enum_type.__name__}Filter"
+        cls = _operator_input(name, enum_type, _EQUALITY, f"Conditions on a {enum_type.__name__}")
+        _ENUM_FILTERS[enum_type] = cls
+    return cls
+
+
+def _value_filter(field: fields.Field) -> type | None:
+    """The operator input for an own column, or None if it is not filterable."""
+    enum_type = getattr(field, "enum_type", None)
+    if enum_type is not None:
+        registered = hasattr(enum_type, "__strawberry_definition__")
+        return _enum_filter(enum_type) if registered else None
+    kinds: tuple[tuple[type, type], ...] = (
+        (fields.BooleanField, BooleanFilter),
+        (fields.DatetimeField, DateTimeFilter),
+        (fields.DateField, DateFilter),
+        (fields.IntField, IntFilter),
+        (fields.FloatField, FloatFilter),
+        (fields.DecimalField, DecimalFilter),
+        (fields.CharField, StringFilter),
+        (fields.TextField, StringFilter),
+    )
+    for field_class, filter_class in kinds:
+        if isinstance(field, field_class):
+            return filter_class
+    return None  # JSON, binary, UUID, time: not filterable
+
+
+# --- where inputs ---------------------------------------------------------------
+
+Kind = Literal["id", "value", "fk", "many"]
+
+
+@dataclass(frozen=True)
+class _WhereField:
+    attr: str
+    kind: Kind
+    column: str = ""
+    nullable: bool = False
+    related: type[Model] | None = None
+    # "many" relations: the related model's column pointing back, or "" for M2M.
+    back_column: str = ""
+
+
+_WHERE: dict[type[Model], type] = {}
+_SPECS: dict[type, tuple[type[Model], dict[str, _WhereField]]] = {}
+
+
+def where_input(model: type[Model]) -> type:
+    """The ``<Model>Where`` input for a model (built once, then cached)."""
+    cached = _WHERE.get(model)
+    if cached is not None:
+        return cached
+    ensure_relations(model)
+    name = f"{model.__name__}Where"
+    annotations: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"__module__": __name__}
+    specs: dict[str, _WhereField] = {}
+    related_models: list[type[Model]] = []
+
+    def add(spec: _WhereField, annotation: Any, graphql_name: str, description: str) -> None:
+        specs[spec.attr] = spec
+        annotations[spec.attr] = annotation
+        namespace[spec.attr] = strawberry.field(
+            name=graphql_name, default=UNSET, description=description or None
+        )
+
+    for field_name, field in model._meta.fields_map.items():
+        if is_private(model, field_name) or getattr(field, "reference", None) is not None:
+            continue  # private, or the ``<fk>_id`` column (filtered through the relation)
+        camel = _camel(field_name)
+        description = field_description(field)
+        if field_name == model._meta.pk_attr:
+            add(_WhereField(field_name, "id"), IDFilter | None, camel, "Global ID")
+            continue
+        related = getattr(field, "related_model", None)
+        if related is not None:
+            if related in INTERNAL_MODELS:
+                continue
+            related_models.append(related)
+            annotation = f"{related.__name__}Where | None"
+            if isinstance(field, ForeignKeyFieldInstance):  # also one-to-one
+                column = field.source_field or f"{field_name}_id"
+                spec = _WhereField(field_name, "fk", column, bool(field.null), related)
+                description = description or f"The {related.__name__} matches"
+            elif isinstance(field, ManyToManyFieldInstance):
+                spec = _WhereField(field_name, "many", related=related)
+                description = description or f"Some related {related.__name__} matches"
+            elif isinstance(field, BackwardFKRelation):  # also backward one-to-one
+                spec = _WhereField(
+                    field_name, "many", related=related, back_column=field.relation_field
+                )
+                description = f"Some related {related.__name__} matches"
+            else:
+                continue
+            add(spec, annotation, camel, description)
+            continue
+        filter_class = _value_filter(field)
+        if filter_class is not None:
+            spec = _WhereField(field_name, "value", field_name, bool(field.null))
+            add(spec, filter_class | None, camel, description)
+
+    for attr, graphql_name, annotation, description in (
+        ("and_", "and", f"list[{name}] | None", "All of these hold"),
+        ("or_", "or", f"list[{name}] | None", "At least one of these holds"),
+        ("not_", "not", f"{name} | None", "This does not hold"),
+    ):
+        annotations[attr] = annotation
+        namespace[attr] = strawberry.field(
+            name=graphql_name, default=UNSET, description=description
+        )
+    namespace["__annotations__"] = annotations
+    summary = (model.__doc__ or "").strip().splitlines()[0] if model.__doc__ else model.__name__
+    cls = strawberry.input(
+        type(name, (), namespace),
+        name=name,
+        description=f"Which {model.__name__} records to return ({summary}). "
+        "Every condition given must hold.",
+    )
+    # String annotations (self and relation references) resolve in this module.
+    globals()[name] = cls
+    _WHERE[model] = cls
+    _SPECS[cls] = (model, specs)
+    for related in related_models:
+        where_input(related)
+    return cls
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+# --- translation ----------------------------------------------------------------
+
+
+def to_q(model: type[Model], where: Any) -> Q:
+    """The Tortoise ``Q`` for a ``<Model>Where`` value; None means no condition."""
+    if where is None or where is UNSET:
+        return Q()
+    return _Translator().where(model, where, "where", 0)
+
+
+def decode_id(value: str, model: type[Model], path: str = "id") -> int:
+    """The primary key in a global ID, refusing IDs of another type."""
+    expected = node_type_name(model)
+    try:
+        type_name, raw_pk = from_base64(str(value))
+        pk = int(raw_pk)
+    except ValueError:
+        raise user_error(f'{path}: "{value}" is not a valid {expected} ID', field=path) from None
+    if type_name != expected:
+        raise user_error(
+            f'{path}: "{value}" is the ID of a {type_name}, not of a {expected}', field=path
+        )
+    return pk
+
+
+class _SemiJoin(Subquery):
+    """A subquery for ``IN (...)`` without the model's default ORDER BY.
+
+    An ORDER BY is useless inside IN and stops PostgreSQL flattening the subquery
+    into a semi-join.
+    """
+
+    def get_sql(self, ctx: Any) -> str:
+        self.query._choose_db_if_not_chosen()
+        self.query._make_query()
+        self.query.query._orderbys = []
+        return self.query.query.get_parameterized_sql(ctx)[0]
+
+
+def _ids(model: type[Model], condition: Q, column: str = "id") -> _SemiJoin:
+    """``SELECT column FROM model WHERE condition``, for use in ``IN``."""
+    return _SemiJoin(model.filter(condition).values(column))
+
+
+def _linked_ids(field: ManyToManyFieldInstance, related_ids: Term) -> Term:
+    """Our ids linked through the M2M table to any of ``related_ids``."""
+    through = Table(field.through, schema=field.through_schema)
+    query = Query.from_(through).select(through[field.backward_key])
+    return query.where(through[field.forward_key].isin(related_ids))
+
+
+_FALSE = Q(id__in=[])  # an empty "or": matches nothing
+
+
+def _lookup(key: str, value: Any) -> Q:
+    """``Q(**{key: value})`` for a lookup built at run time."""
+    kwargs: dict[str, Any] = {key: value}
+    return Q(**kwargs)
+
+
+def _empty(q: Q) -> bool:
+    return not q.children and not q.filters
+
+
+def _all(parts: list[Q]) -> Q:
+    parts = [part for part in parts if not _empty(part)]
+    if not parts:
+        return Q()
+    return parts[0] if len(parts) == 1 else Q(*parts)
+
+
+class _Translator:
+    """One translation: counts conditions so a huge filter is refused, not run."""
+
+    def __init__(self) -> None:
+        self.conditions = 0
+
+    def where(
+        self, model: type[Model], where: Any, path: str, depth: int, skip_id: bool = False
+    ) -> Q:
+        spec_entry = _SPECS.get(type(where))
+        if spec_entry is None or spec_entry[0] is not model:
+            raise TypeError(f"{type(where).__name__} is not the where input of {model.__name__}")
+        if depth > MAX_FILTER_DEPTH:
+            raise user_error(
+                f"{path}: the filter nests more than {MAX_FILTER_DEPTH} levels deep", field=path
+            )
+        parts: list[Q] = []
+        for attr, spec in spec_entry[1].items():
+            if skip_id and spec.kind == "id":
+                continue
+            value = getattr(where, attr)
+            if value is UNSET:
+                continue
+            here = f"{path}.{_camel(attr)}"
+            if value is None:
+                raise user_error(f"{here} cannot be null: leave it out instead", field=here)
+            parts.append(self.field(model, spec, value, here, depth))
+        for attr, name in (("and_", "and"), ("or_", "or")):
+            items = getattr(where, attr)
+            if items is UNSET:
+                continue
+            here = f"{path}.{name}"
+            if items is None:
+                raise user_error(f"{here} cannot be null: leave it out instead", field=here)
+            subs = [
+                self.where(model, item, f"{here}[{i}]", depth + 1) for i, item in enumerate(items)
+            ]
+            if attr == "and_":
+                parts.append(_all(subs))
+            elif not subs:
+                parts.append(_FALSE)
+            elif any(_empty(sub) for sub in subs):
+                continue  # one branch matches everything
+            else:
+                parts.append(Q(*subs, join_type="OR"))
+        negated = where.not_
+        if negated is not UNSET:
+            if negated is None:
+                raise user_error(f"{path}.not cannot be null: leave it out instead")
+            inner = self.where(model, negated, f"{path}.not", depth + 1)
+            parts.append(_FALSE if _empty(inner) else ~inner)
+        return _all(parts)
+
+    def field(self, model: type[Model], spec: _WhereField, value: Any, path: str, depth: int) -> Q:
+        if spec.kind == "id":
+            return self.operators("id", value, path, nullable=False, id_of=model)
+        if spec.kind == "value":
+            return self.operators(spec.column, value, path, nullable=spec.nullable)
+        related = spec.related
+        assert related is not None
+        if spec.kind == "fk":
+            if value.id is None:
+                raise user_error(f"{path}.id cannot be null: leave it out instead")
+            parts: list[Q] = []
+            if value.id is not UNSET:
+                parts.append(
+                    self.operators(
+                        spec.column, value.id, f"{path}.id", nullable=spec.nullable, id_of=related
+                    )
+                )
+            rest = self.where(related, value, path, depth + 1, skip_id=True)
+            if not _empty(rest):
+                condition = _lookup(f"{spec.column}__in", _ids(related, rest))
+                if spec.nullable:  # keeps ``not`` the exact complement
+                    condition = Q(_lookup(f"{spec.column}__isnull", False), condition)
+                parts.append(condition)
+            elif spec.nullable and not parts:
+                parts.append(_lookup(f"{spec.column}__isnull", False))  # "has one"
+            return _all(parts)
+        inner = self.where(related, value, path, depth + 1)
+        if spec.back_column:  # reverse foreign key: its rows point back at ours
+            not_null = _lookup(f"{spec.back_column}__isnull", False)
+            return Q(id__in=_ids(related, _all([inner, not_null]), spec.back_column))
+        field = model._meta.fields_map[spec.attr]
+        assert isinstance(field, ManyToManyFieldInstance)
+        return Q(id__in=_linked_ids(field, _ids(related, inner)))
+
+    def operators(
+        self,
+        column: str,
+        ops_input: Any,
+        path: str,
+        *,
+        nullable: bool,
+        id_of: type[Model] | None = None,
+    ) -> Q:
+        ops = _FILTER_OPS.get(type(ops_input))
+        if ops is None:
+            raise TypeError(f"{type(ops_input).__name__} is not an operator input")
+        parts: list[Q] = []
+        for op in ops:
+            value = getattr(ops_input, op.attr)
+            if value is UNSET:
+                continue
+            here = f"{path}.{op.name}"
+            if value is None:
+                hint = " (use isNull to find records without a value)" if op.name == "eq" else ""
+                raise user_error(f"{here} cannot be null{hint}", field=here)
+            self.conditions += 1
+            if self.conditions > MAX_FILTER_CONDITIONS:
+                raise user_error(f"The filter has more than {MAX_FILTER_CONDITIONS} conditions")
+            if op.many and len(value) > MAX_LIST_VALUES:
+                raise user_error(f"{here} lists more than {MAX_LIST_VALUES} values", field=here)
+            value = self.value(value, here, id_of)
+            condition = _lookup(f"{column}{op.lookup}", value)
+            if nullable and not op.flag and op.name not in ("neq", "nin"):
+                # NULL > x is unknown, and NOT unknown drops the row: spelling out
+                # "has a value and ..." makes ``not`` the exact complement.
+                condition = Q(_lookup(f"{column}__isnull", False), condition)
+            parts.append(condition)
+        return _all(parts)
+
+    def value(self, value: Any, path: str, id_of: type[Model] | None) -> Any:
+        if isinstance(value, list):
+            return [self.value(item, path, id_of) for item in value]
+        if id_of is not None and not isinstance(value, bool):
+            return decode_id(value, id_of, path)
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            raise user_error(
+                f"{path}: give the time with its UTC offset, e.g. {value.isoformat()}+08:00",
+                field=path,
+            )
+        return value

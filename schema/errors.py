@@ -1,0 +1,59 @@
+"""Errors a client can act on: one set of codes, carried in ``extensions.code``.
+
+A resolver that refuses a request raises ``user_error(message, code)``; its message
+reaches the client unchanged. Any other exception is masked by
+:mod:`schema.extensions` and logged with an id the client sees.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from graphql import GraphQLError
+
+
+class ErrorCode(StrEnum):
+    """Values of ``extensions.code`` in GraphQL error responses."""
+
+    # The request itself is malformed or names something the schema lacks.
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    # A value the client sent cannot be used (bad id, bad filter, bad variable).
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    # Optimistic concurrency: the record changed since the client read it.
+    CONFLICT = "CONFLICT"
+    # Refused before execution: too deep, too many aliases or tokens, too costly.
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    # Masked unexpected error; ``extensions.errorId`` points to the server log.
+    INTERNAL = "INTERNAL"
+
+
+class UserError(GraphQLError):
+    """A GraphQL error meant for the client: its message and code are kept."""
+
+
+def user_error(
+    message: str, code: ErrorCode | str = ErrorCode.BAD_USER_INPUT, **extensions: Any
+) -> UserError:
+    """A client-facing error with ``extensions.code`` (raise it from a resolver)."""
+    return UserError(message, extensions={"code": str(code), **extensions})
+
+
+def error_code(error: GraphQLError) -> str | None:
+    """The ``extensions.code`` of an error or of the error it wraps, if any."""
+    for candidate in (error, error.original_error):
+        extensions = getattr(candidate, "extensions", None)
+        if isinstance(extensions, dict) and extensions.get("code"):
+            return str(extensions["code"])
+    return None
+
+
+def with_code(error: GraphQLError, code: ErrorCode | str) -> GraphQLError:
+    """Give ``error`` a code unless it already has one; returns the same error."""
+    if not error_code(error):
+        error.extensions = {**(error.extensions or {}), "code": str(code)}
+    return error

@@ -1,0 +1,412 @@
+"""Schema extensions: refuse abusive queries before any SQL runs, and mask the unexpected.
+
+``extensions_for(settings)`` is what ``strawberry.Schema(extensions=...)`` gets: factories,
+so that every operation has fresh extension instances.
+
+- Token, depth and alias limits (errors coded ``QUERY_TOO_COMPLEX``) and a cost limit:
+  the records a query may return, estimated as the product of the page sizes
+  (``first``/``last``, else the default page size) of the connections and lists down
+  each path. All run while parsing or validating, before any resolver.
+- Errors: a GraphQL error a client can act on keeps its message and gets an
+  ``extensions.code``; anything else becomes "Internal server error (error id …)" and
+  the original exception is logged with that id.
+- Introspection off when ``settings.introspection`` is false.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationContext,
+    ValidationRule,
+    VariableNode,
+    get_named_type,
+    get_nullable_type,
+    is_composite_type,
+    is_list_type,
+)
+from strawberry.exceptions import StrawberryInputCoercionError
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaskErrors,
+    MaxTokensLimiter,
+    SchemaExtension,
+)
+
+from hub.settings import Settings
+from schema.errors import ErrorCode, error_code, with_code
+
+logger = logging.getLogger("linju.graphql")
+
+INTERNAL_MESSAGE = "Internal server error (error id {error_id})"
+# Pagination arguments whose value sets how many records a connection returns.
+PAGE_ARGUMENTS = ("first", "last")
+
+
+def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """The schema extensions for these settings (a limit of 0 or less is off)."""
+    extensions: list[Callable[[], SchemaExtension]] = [ErrorPolicy]
+    if settings.max_tokens > 0:
+        extensions.append(partial(TokenLimit, max_token_count=settings.max_tokens))
+    if settings.max_depth > 0:
+        extensions.append(partial(DepthLimit, max_depth=settings.max_depth))
+    if settings.max_aliases > 0:
+        extensions.append(partial(AliasLimit, max_alias_count=settings.max_aliases))
+    if settings.max_cost > 0:
+        extensions.append(
+            partial(
+                CostLimit,
+                max_cost=settings.max_cost,
+                default_page_size=settings.page_size_default,
+                max_page_size=settings.page_size_max,
+            )
+        )
+    if not settings.introspection:
+        extensions.append(DisableIntrospection)
+    return extensions
+
+
+# --- errors ---------------------------------------------------------------------
+
+
+def should_mask_error(error: GraphQLError) -> bool:
+    """Mask errors that come from a Python exception rather than from the request."""
+    original = error.original_error
+    if original is None:
+        return False  # raised by graphql-core about the request (syntax, validation)
+    if not isinstance(original, GraphQLError):
+        return True  # a bug or an outage: its message is not for clients
+    if error_code(error) or isinstance(original, StrawberryInputCoercionError):
+        return False
+    # Without a code, a GraphQLError from a resolver was not written for clients;
+    # one without a path is about the request's variables.
+    return error.path is not None
+
+
+class ErrorPolicy(MaskErrors):
+    """Mask unexpected errors (logged with an id) and give every error a code."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=should_mask_error)
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        self._code_pre_execution_errors(ErrorCode.GRAPHQL_PARSE_FAILED)
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        self._code_pre_execution_errors(ErrorCode.GRAPHQL_VALIDATION_FAILED)
+
+    def _code_pre_execution_errors(self, code: ErrorCode) -> None:
+        for error in self.execution_context.pre_execution_errors or ():
+            with_code(error, code)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        error_id = uuid.uuid4().hex[:12]
+        original = error.original_error
+        logger.error(
+            "GraphQL error %s at %s: %s",
+            error_id,
+            ".".join(str(key) for key in error.path or ()) or "-",
+            error.message,
+            exc_info=original if isinstance(original, BaseException) else None,
+        )
+        return GraphQLError(
+            INTERNAL_MESSAGE.format(error_id=error_id),
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": ErrorCode.INTERNAL.value, "errorId": error_id},
+        )
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        # What is left without a code is about the input: variables that do not fit.
+        return [
+            with_code(error, ErrorCode.BAD_USER_INPUT) for error in super()._process_errors(errors)
+        ]
+
+
+# --- limits ---------------------------------------------------------------------
+
+
+class _Shape:
+    """Depth and alias count of a document, each fragment walked once.
+
+    strawberry's QueryDepthLimiter and MaxAliasesLimiter re-walk a fragment at every
+    spread: fragments that each spread the previous one twice take 2^n steps (20
+    fragments, a few hundred tokens, already take seconds). Here a fragment's depth
+    and alias count are computed once and reused.
+    """
+
+    def __init__(self, fragments: Mapping[str, FragmentDefinitionNode]) -> None:
+        self.fragments = fragments
+        self._memo: dict[str, tuple[int, int]] = {}
+        self._visiting: set[str] = set()
+
+    def measure(self, selection_set: SelectionSetNode | None) -> tuple[int, int]:
+        """(levels below, aliases) of a selection set; introspection is not counted."""
+        depth = aliases = 0
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                if selection.name.value.startswith("__"):
+                    continue
+                below, inner = self.measure(selection.selection_set)
+                if selection.selection_set:
+                    depth = max(depth, 1 + below)
+                aliases += inner + (1 if selection.alias else 0)
+            elif isinstance(selection, InlineFragmentNode):
+                below, inner = self.measure(selection.selection_set)
+                depth, aliases = max(depth, below), aliases + inner
+            elif isinstance(selection, FragmentSpreadNode):
+                below, inner = self._fragment(selection.name.value)
+                depth, aliases = max(depth, below), aliases + inner
+        return depth, aliases
+
+    def _fragment(self, name: str) -> tuple[int, int]:
+        if name in self._memo:
+            return self._memo[name]
+        fragment = self.fragments.get(name)
+        if fragment is None or name in self._visiting:
+            return 0, 0  # unknown or cyclic: graphql-core's own rules report it
+        self._visiting.add(name)
+        self._memo[name] = self.measure(fragment.selection_set)
+        self._visiting.discard(name)
+        return self._memo[name]
+
+
+def _shape_rule(max_depth: int | None, max_aliases: int | None) -> type[ValidationRule]:
+    class ShapeRule(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            definitions = context.document.definitions
+            shape = _Shape(
+                {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
+            )
+            total_aliases = 0
+            for operation in definitions:
+                if not isinstance(operation, OperationDefinitionNode):
+                    continue
+                depth, aliases = shape.measure(operation.selection_set)
+                total_aliases += aliases
+                if max_depth is not None and depth > max_depth:
+                    name = operation.name.value if operation.name else "Query"
+                    context.report_error(
+                        _too_complex(
+                            f"'{name}' is nested {depth} levels deep, more than the limit of "
+                            f"{max_depth}.",
+                            operation,
+                        )
+                    )
+            if max_aliases is not None and total_aliases > max_aliases:
+                context.report_error(
+                    _too_complex(
+                        f"The document uses {total_aliases} aliases, more than the limit of "
+                        f"{max_aliases}.",
+                        None,
+                    )
+                )
+
+    return ShapeRule
+
+
+def _too_complex(message: str, node: Any, **extensions: Any) -> GraphQLError:
+    return GraphQLError(
+        message, node, extensions={"code": ErrorCode.QUERY_TOO_COMPLEX.value, **extensions}
+    )
+
+
+class DepthLimit(AddValidationRules):
+    """Refuse operations nested deeper than ``max_depth`` fields (introspection exempt)."""
+
+    def __init__(self, max_depth: int) -> None:
+        super().__init__([_shape_rule(max_depth, None)])
+
+
+class AliasLimit(AddValidationRules):
+    """Refuse documents using more than ``max_alias_count`` aliases, fragments expanded."""
+
+    def __init__(self, max_alias_count: int) -> None:
+        super().__init__([_shape_rule(None, max_alias_count)])
+
+
+class TokenLimit(MaxTokensLimiter):
+    """Stop parsing a document longer than ``max_token_count`` tokens."""
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        for error in self.execution_context.pre_execution_errors or ():
+            # graphql-core's wording for this limit; the parser gives no other mark.
+            if f"more than {self.max_token_count} tokens" in error.message:
+                error.extensions = {
+                    **(error.extensions or {}),
+                    "code": ErrorCode.QUERY_TOO_COMPLEX.value,
+                }
+
+
+class CostLimit(SchemaExtension):
+    """Refuse operations that may return more than ``max_cost`` records."""
+
+    def __init__(self, *, max_cost: int, default_page_size: int, max_page_size: int) -> None:
+        self.max_cost = max_cost
+        self.default_page_size = default_page_size
+        self.max_page_size = max_page_size
+
+    def on_operation(self) -> Iterator[None]:
+        # A rule of its own per operation: page sizes may come from this request's variables.
+        context = self.execution_context
+        rule = _cost_rule(self, dict(context.variables or {}), context.operation_name)
+        context.validation_rules = (*context.validation_rules, rule)
+        yield
+
+
+def _cost_rule(
+    limit: CostLimit, variables: Mapping[str, Any], operation_name: str | None
+) -> type[ValidationRule]:
+    class CostRule(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            document = context.document
+            fragments = {
+                d.name.value: d
+                for d in document.definitions
+                if isinstance(d, FragmentDefinitionNode)
+            }
+            for operation in document.definitions:
+                if not isinstance(operation, OperationDefinitionNode):
+                    continue
+                if operation_name and operation.name and operation.name.value != operation_name:
+                    continue
+                root = context.schema.get_root_type(operation.operation)
+                if root is None:
+                    continue
+                estimator = CostEstimator(limit, context.schema, fragments, variables, operation)
+                cost = estimator.cost(operation.selection_set, root)
+                if cost > limit.max_cost:
+                    context.report_error(
+                        _too_complex(
+                            f"Query is too complex: it may return about {cost:,} records "
+                            f"(estimated from page sizes), more than the limit of "
+                            f"{limit.max_cost:,}. Ask for smaller pages with first/last "
+                            "or nest fewer lists.",
+                            operation,
+                            estimatedCost=cost,
+                            maxCost=limit.max_cost,
+                        )
+                    )
+
+    return CostRule
+
+
+class CostEstimator:
+    """The records an operation may return: Σ over lists of the page sizes' product.
+
+    A field with a ``first``/``last`` argument is a connection: it returns that many
+    records (the default page size when absent); the lists inside it (``edges``,
+    ``nodes``) are those same records. Any other list of objects counts as one default
+    page. Cost is linear in the multiplier, so each fragment is costed once.
+    """
+
+    def __init__(
+        self,
+        limit: CostLimit,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any],
+        operation: OperationDefinitionNode,
+    ) -> None:
+        self.limit = limit
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = dict(variables)
+        for definition in operation.variable_definitions or ():
+            name = definition.variable.name.value
+            if name not in self.variables and isinstance(definition.default_value, IntValueNode):
+                self.variables[name] = int(definition.default_value.value)
+        self._fragment_costs: dict[tuple[str, bool], int] = {}
+        self._visiting: set[str] = set()
+
+    def cost(
+        self, selection_set: SelectionSetNode, parent: GraphQLNamedType, in_connection: bool = False
+    ) -> int:
+        """Records under ``selection_set`` for one ``parent`` object."""
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total += self._field(selection, parent, in_connection)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                target = self.schema.get_type(condition.name.value) if condition else parent
+                if target is not None:
+                    total += self.cost(selection.selection_set, target, in_connection)
+            elif isinstance(selection, FragmentSpreadNode):
+                total += self._fragment(selection.name.value, in_connection)
+        return total
+
+    def _fragment(self, name: str, in_connection: bool) -> int:
+        key = (name, in_connection)
+        if key in self._fragment_costs:
+            return self._fragment_costs[key]
+        fragment = self.fragments.get(name)
+        if fragment is None or name in self._visiting:
+            return 0  # unknown or cyclic: validation reports it
+        target = self.schema.get_type(fragment.type_condition.name.value)
+        self._visiting.add(name)
+        cost = self.cost(fragment.selection_set, target, in_connection) if target else 0
+        self._visiting.discard(name)
+        self._fragment_costs[key] = cost
+        return cost
+
+    def _field(self, node: FieldNode, parent: GraphQLNamedType, in_connection: bool) -> int:
+        if node.selection_set is None or node.name.value.startswith("__"):
+            return 0  # a leaf, or introspection
+        if not isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType)):
+            return 0
+        definition = parent.fields.get(node.name.value)
+        if definition is None:
+            return 0  # unknown field: validation reports it
+        target = get_named_type(definition.type)
+        if not is_composite_type(target):
+            return 0
+        if any(name in definition.args for name in PAGE_ARGUMENTS):
+            size = self._page_size(node)
+            return size + size * self.cost(node.selection_set, target, in_connection=True)
+        if is_list_type(get_nullable_type(definition.type)) and not in_connection:
+            size = self.limit.default_page_size
+            return size + size * self.cost(node.selection_set, target)
+        return self.cost(node.selection_set, target)
+
+    def _page_size(self, node: FieldNode) -> int:
+        requested: Any = None
+        for argument in node.arguments or ():
+            if argument.name.value not in PAGE_ARGUMENTS:
+                continue
+            value = argument.value
+            if isinstance(value, IntValueNode):
+                requested = int(value.value)
+            elif isinstance(value, VariableNode):
+                requested = self.variables.get(value.name.value)
+            if isinstance(requested, int) and not isinstance(requested, bool):
+                break
+            requested = None
+        if requested is None:
+            return self.limit.default_page_size
+        return max(1, min(requested, self.limit.max_page_size))
