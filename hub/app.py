@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 import hub
 from admin.app import create_admin
+from hub.broker import running_broker
 from hub.db import close_orm, init_orm
 from hub.graphql_app import TEMPLATES, HubGraphQL
 from hub.health import healthz
@@ -52,7 +53,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.loop = asyncio.get_running_loop()
         await init_orm(settings)
         try:
-            yield
+            # Subscription events: in-process, or shared with every process (Redis, NOTIFY).
+            async with running_broker(settings) as broker:
+                app.state.broker = broker
+                yield
         finally:
             await close_orm()
 

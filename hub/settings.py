@@ -64,6 +64,10 @@ class Settings:
     # Where `linju serve` listens.
     host: str = "127.0.0.1"
     port: int = 8000
+    # What carries subscription events between processes: "memory" (this process
+    # only), "redis://host:port/db", or "postgres" (LISTEN/NOTIFY on the database;
+    # or a postgres:// URL of its own).
+    broker: str = "memory"
 
     @property
     def is_sqlite(self) -> bool:
@@ -97,6 +101,22 @@ def load_settings() -> Settings:
         allowed_origins=origins,
         host=_env("HOST", "127.0.0.1"),
         port=_env_int("PORT", 8000),
+        broker=_broker(_env("BROKER", "memory")),
+    )
+
+
+BROKER_SCHEMES = ("redis://", "rediss://", "unix://", "postgres://", "postgresql://")
+
+
+def _broker(raw: str) -> str:
+    """LINJU_BROKER: ``memory``, ``postgres``, or a Redis or PostgreSQL URL."""
+    value = raw.strip() or "memory"
+    if value.lower() in {"memory", "postgres"}:
+        return value.lower()
+    if value.startswith(BROKER_SCHEMES):
+        return value
+    raise SettingsError(
+        f"LINJU_BROKER must be memory, postgres, or a redis:// or postgres:// URL, got {raw!r}"
     )
 
 

@@ -48,7 +48,9 @@ def make_listing(
 
     The signature leaves the viewer out: one request has one viewer.
     """
-    q = row_scope(viewer, model) & to_q(model, where)
+    q = row_scope(viewer, model) & to_q(
+        model, where, scope=lambda related: row_scope(viewer, related)
+    )
     if search is not None:
         q = q & search_q(model, search)
     order = tuple((name, bool(desc)) for name, desc in to_order(model, order_by))

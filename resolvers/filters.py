@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -30,14 +31,13 @@ from tortoise.fields.relational import (
 )
 from tortoise.models import Model
 
+from hub.access.personal import PERSONAL_FIELDS
 from hub.db import APP_LABEL
 from hub.models import (
     ApiToken,
     AuditLog,
     CoBuildingUnit,
-    Member,
     PropertyCompany,
-    ResidentRequest,
     User,
 )
 from schema.enums import ENUM_DESCRIPTIONS
@@ -68,9 +68,9 @@ __all__ = [
 
 # Columns that hold personal data or secrets: no filter, sort or search may touch them.
 # (A filter reads a value: ``phone: {startsWith: "138"}`` would enumerate numbers.)
+# Personal data (hub.access.personal) and secrets: never filterable or sortable.
 PRIVATE_FIELDS: dict[type[Model], frozenset[str]] = {
-    Member: frozenset({"phone", "birth_date"}),
-    ResidentRequest: frozenset({"reporter_contact", "reporter_name"}),
+    **{model: frozenset(columns) for model, columns in PERSONAL_FIELDS.items()},
     # A named person's phone at a company or unit: contact data, not organisation data.
     PropertyCompany: frozenset({"contact_phone"}),
     CoBuildingUnit: frozenset({"contact_phone"}),
@@ -332,11 +332,22 @@ def _camel(snake: str) -> str:
 # --- translation ----------------------------------------------------------------
 
 
-def to_q(model: type[Model], where: Any) -> Q:
-    """The Tortoise ``Q`` for a ``<Model>Where`` value; None means no condition."""
+Scope = Callable[[type[Model]], Q]
+
+
+def _everything(model: type[Model]) -> Q:
+    return Q()
+
+
+def to_q(model: type[Model], where: Any, *, scope: Scope = _everything) -> Q:
+    """The Tortoise ``Q`` for a ``<Model>Where`` value; None means no condition.
+
+    ``scope(model)`` narrows every related table a filter reaches into, so a filter
+    through a relation never tests rows the viewer may not read.
+    """
     if where is None or where is UNSET:
         return Q()
-    return _Translator().where(model, where, "where", 0)
+    return _Translator(scope).where(model, where, "where", 0)
 
 
 def decode_id(value: str, model: type[Model], path: str = "id") -> int:
@@ -403,8 +414,13 @@ def _all(parts: list[Q]) -> Q:
 class _Translator:
     """One translation: counts conditions so a huge filter is refused, not run."""
 
-    def __init__(self) -> None:
+    def __init__(self, scope: Scope) -> None:
         self.conditions = 0
+        self.scope = scope
+
+    def ids(self, model: type[Model], condition: Q, column: str = "id") -> _SemiJoin:
+        """The readable rows of ``model`` matching ``condition``, for use in ``IN``."""
+        return _ids(model, _all([self.scope(model), condition]), column)
 
     def where(
         self, model: type[Model], where: Any, path: str, depth: int, skip_id: bool = False
@@ -472,7 +488,7 @@ class _Translator:
                 )
             rest = self.where(related, value, path, depth + 1, skip_id=True)
             if not _empty(rest):
-                condition = _lookup(f"{spec.column}__in", _ids(related, rest))
+                condition = _lookup(f"{spec.column}__in", self.ids(related, rest))
                 if spec.nullable:  # keeps ``not`` the exact complement
                     condition = Q(_lookup(f"{spec.column}__isnull", False), condition)
                 parts.append(condition)
@@ -482,10 +498,10 @@ class _Translator:
         inner = self.where(related, value, path, depth + 1)
         if spec.back_column:  # reverse foreign key: its rows point back at ours
             not_null = _lookup(f"{spec.back_column}__isnull", False)
-            return Q(id__in=_ids(related, _all([inner, not_null]), spec.back_column))
+            return Q(id__in=self.ids(related, _all([inner, not_null]), spec.back_column))
         field = model._meta.fields_map[spec.attr]
         assert isinstance(field, ManyToManyFieldInstance)
-        return Q(id__in=_linked_ids(field, _ids(related, inner)))
+        return Q(id__in=_linked_ids(field, self.ids(related, inner)))
 
     def operators(
         self,

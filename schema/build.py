@@ -11,6 +11,7 @@ from tortoise.models import Model
 
 from hub.settings import Settings
 from schema.extensions import extensions_for
+from schema.mutation import Mutation
 from schema.query import Query
 
 
@@ -33,6 +34,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     """The hub's schema, with the limits and switches these settings ask for."""
     return strawberry.Schema(
         query=Query,
+        mutation=Mutation,
         extensions=extensions_for(settings),
         execution_context_class=ExecutionContext,
     )

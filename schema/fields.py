@@ -23,6 +23,7 @@ from strawberry.schema_directive import Location
 from strawberry.types import Info
 from tortoise.models import Model
 
+from hub.access.personal import mask_for
 from resolvers.connections import Relation, resolve_relation, resolve_root
 from resolvers.filters import ensure_relations, where_input
 from resolvers.ordering import order_input
@@ -41,10 +42,26 @@ class PersonalData:
     pass
 
 
-def personal(*, description: str) -> Any:
-    """A plain field holding personal data (phone, birth date, reporter contact)."""
+def personal(model: type[Model], name: str, *, description: str, null: bool = True) -> Any:
+    """The personal-data column ``model.name``, masked as hub.access.personal declares
+    for viewers who may not see personal data."""
+    mask = mask_for(model, name)
+
+    def resolve(root: Any, info: Info) -> Any:
+        value = getattr(root, name)
+        return value if info.context.viewer.sees_personal_data else mask(value)
+
+    python_type = model._meta.fields_map[name].field_type
+    resolve.__annotations__ = {
+        "root": Any,
+        "info": Info,
+        "return": python_type | None if null else python_type,
+    }
     return strawberry.field(
-        description=description, directives=[PersonalData()], metadata={PERSONAL: True}
+        resolver=resolve,
+        description=description,
+        directives=[PersonalData()],
+        metadata={PERSONAL: True},
     )
 
 
@@ -59,10 +76,13 @@ def lazy(type_name: str, module: str) -> Any:
     return Annotated[type_name, strawberry.lazy(f"schema.types.{module}")]
 
 
-def to_one(
-    model: type[Model], key: str, target: Any, *, description: str, null: bool = True
-) -> Any:
-    """A foreign key: ``key`` is the row's id column (e.g. ``branch_id``) of ``model``."""
+def to_one(model: type[Model], key: str, target: Any, *, description: str) -> Any:
+    """A foreign key: ``key`` is the row's id column (e.g. ``branch_id``) of ``model``.
+
+    Always nullable: besides an empty column, the target may lie outside what the
+    viewer may read (a partner sees its branches, not their communities), and then
+    it reads as null, exactly like a missing record.
+    """
 
     def resolve(root: Any, info: Info) -> Any:
         pk = getattr(root, key)
@@ -74,7 +94,7 @@ def to_one(
     resolve.__annotations__ = {
         "root": Any,
         "info": Info,
-        "return": target | None if null else target,
+        "return": target | None,
     }
     return strawberry.field(resolver=resolve, description=description)
 

@@ -10,6 +10,7 @@ from strawberry.types import Info
 from tortoise.models import Model
 
 from hub import models as m
+from schema.auth import AuthQuery
 from schema.fields import root_connection
 from schema.node import Node, resolve_node, resolve_nodes
 from schema.statistics import StatisticsQuery
@@ -89,5 +90,5 @@ def merge(types: tuple[type, ...]) -> type:
     return merged
 
 
-# The read API and the district dashboards (统计) under one root.
-Query = merge((ReadQuery, StatisticsQuery))
+# The read API, the district dashboards (统计) and the caller's account under one root.
+Query = merge((ReadQuery, StatisticsQuery, AuthQuery))

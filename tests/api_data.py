@@ -20,6 +20,7 @@ from hub.access import Viewer
 from hub.credit_code import ALPHABET, make_credit_code
 from hub.enums import (
     ActivityCategory,
+    AuditAction,
     DeliveryMode,
     Duty,
     MeetingLevel,
@@ -103,6 +104,8 @@ class World:
     meetings: list[m.JointMeeting] = field(default_factory=list)
     requests: list[m.ResidentRequest] = field(default_factory=list)
     events: list[m.RequestEvent] = field(default_factory=list)
+    accounts: list[m.User] = field(default_factory=list)
+    audit: list[m.AuditLog] = field(default_factory=list)
 
     def all_rows(self) -> list[m.Record]:
         rows: list[m.Record] = [self.district, self.street, self.community]
@@ -237,6 +240,26 @@ async def _work(w: World, name: str) -> None:
         collected_at=dt.datetime(2020, 8, 1, tzinfo=UTC),
     )
     w.requests.append(request)
+    account = await m.User.create(
+        username=f"{name}-curator",
+        password_hash="-",
+        role=Role.CURATOR,
+        street=w.street,
+        community=w.community,
+        partner_unit=unit,
+    )
+    w.accounts.append(account)
+    w.audit.append(
+        await m.AuditLog.create(
+            user=account,
+            actor_name=account.username,
+            action=AuditAction.UPDATE,
+            entity="Compound",
+            entity_id=str(compound.pk),
+            before={"households": 100},
+            after={"households": 120},
+        )
+    )
     w.events.append(
         await m.RequestEvent.create(
             request=request,

@@ -52,6 +52,8 @@ ROOT_FIELDS = {
     "jointMeetings": "meetings",
     "residentRequests": "requests",
     "requestEvents": "events",
+    "accounts": "accounts",
+    "auditLog": "audit",
 }
 
 ROOT_QUERY = """

@@ -13,13 +13,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tortoise.context import TortoiseContext
 
 import hub
 from hub.app import create_app
-from hub.db import tortoise_config
 from hub.health import migrations_on_disk
 from hub.settings import Settings
+from tests.orm_context import side_context
 
 INTROSPECTION = "{ __schema { types { name description } } }"
 
@@ -62,11 +61,10 @@ async def test_healthz_reports_a_migrated_database(client: httpx.AsyncClient) ->
 async def test_healthz_is_503_when_the_database_is_down(orm: Settings) -> None:
     # Given the hub's connections pointing at a PostgreSQL port nobody listens on
     down = Settings(database_url=f"postgres://postgres@127.0.0.1:{_closed_port()}/linju")
-    async with TortoiseContext() as ctx:  # this task only: the session's ORM is untouched
-        await ctx.init(config=tortoise_config(down))
-        async with _client(down) as client:
-            # When asked for its health
-            response = await client.get("/healthz")
+    # A context of its own, which puts the session's models back as it closes.
+    async with side_context(down), _client(down) as client:
+        # When asked for its health
+        response = await client.get("/healthz")
 
     # Then it says so, without leaking the connection details
     assert response.status_code == 503

@@ -57,6 +57,7 @@ BY_ID: dict[str, type[Model]] = {
     "resident_request": m.ResidentRequest,
     "request_event": m.RequestEvent,
     "audit_log": m.AuditLog,
+    "account": m.User,
 }
 
 
@@ -86,6 +87,7 @@ class DataLoaders:
     resident_request: ByIdLoader[m.ResidentRequest] = field(init=False)
     request_event: ByIdLoader[m.RequestEvent] = field(init=False)
     audit_log: ByIdLoader[m.AuditLog] = field(init=False)
+    account: ByIdLoader[m.User] = field(init=False)
     owners_committee_by_compound: ReverseOneLoader[m.OwnersCommittee] = field(init=False)
     member_duties: MemberDutiesLoader = field(init=False)
     relation_page: RelationPageLoader = field(default_factory=RelationPageLoader)

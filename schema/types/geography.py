@@ -35,9 +35,7 @@ class Street(Node, RecordFields):
     name: str = strawberry.field(description="名称 Name")
     kind: StreetKind = strawberry.field(description="街道或镇 Street or town")
     committee_name: str = strawberry.field(description="党工委 Party working committee")
-    district = to_one(
-        m.District, "district_id", r.District, null=False, description="所属区 District"
-    )
+    district = to_one(m.District, "district_id", r.District, description="所属区 District")
     communities = related(m.Street, "communities", r.Community, description="社区 Communities")
     joint_meetings = related(
         m.Street, "joint_meetings", r.JointMeeting, description="街道级联席会议 Joint meetings"
@@ -50,7 +48,7 @@ class Community(Node, RecordFields):
     is_provincial_model: bool = strawberry.field(
         description="全省基层党建示范点 Provincial model site of grassroots party building"
     )
-    street = to_one(m.Street, "street_id", r.Street, null=False, description="所属街道 Street")
+    street = to_one(m.Street, "street_id", r.Street, description="所属街道 Street")
     compounds = related(m.Community, "compounds", r.Compound, description="小区 Compounds")
     branches = related(m.Community, "branches", r.Branch, description="小区党支部 Party branches")
     joint_meetings = related(
@@ -71,9 +69,7 @@ class Compound(Node, RecordFields):
     households: int = strawberry.field(description="户数 Households")
     built_year: int | None = strawberry.field(description="建成年份 Year built")
     is_old: bool = strawberry.field(description="老旧小区 Old compound (due for renovation)")
-    community = to_one(
-        m.Community, "community_id", r.Community, null=False, description="所属社区 Community"
-    )
+    community = to_one(m.Community, "community_id", r.Community, description="所属社区 Community")
     property_company = to_one(
         m.PropertyCompany, "property_company_id", r.PropertyCompany, description="物业企业"
     )
@@ -108,7 +104,7 @@ class Building(Node, RecordFields):
     floors: int = strawberry.field(description="层数 Floors")
     households: int = strawberry.field(description="户数 Households")
     head_name: str = strawberry.field(description="楼栋长 Building head")
-    compound = to_one(m.Compound, "compound_id", r.Compound, null=False, description="所属小区")
+    compound = to_one(m.Compound, "compound_id", r.Compound, description="所属小区")
     head_member = to_one(
         m.Member, "head_member_id", r.Member, description="楼栋长（党员）Building head, if a member"
     )

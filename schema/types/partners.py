@@ -44,7 +44,7 @@ class OwnersCommittee(Node, RecordFields):
     term_start: dt.date | None = strawberry.field(description="任期开始 Term starts")
     term_end: dt.date | None = strawberry.field(description="任期结束 Term ends")
     seats: int = strawberry.field(description="委员人数 Number of seats")
-    compound = to_one(m.Compound, "compound_id", r.Compound, null=False, description="所属小区")
+    compound = to_one(m.Compound, "compound_id", r.Compound, description="所属小区")
     director_member = to_one(
         m.Member,
         "director_member_id",
@@ -86,7 +86,5 @@ class CoBuildingAgreement(Node, RecordFields):
     commitments: str = strawberry.field(description="共建承诺 Commitments")
     resources: str = strawberry.field(description="资源清单 Resources offered")
     status: AgreementStatus = strawberry.field(description="状态 Status")
-    unit = to_one(
-        m.CoBuildingUnit, "unit_id", r.CoBuildingUnit, null=False, description="共建单位 Unit"
-    )
-    branch = to_one(m.Branch, "branch_id", r.Branch, null=False, description="党支部 Branch")
+    unit = to_one(m.CoBuildingUnit, "unit_id", r.CoBuildingUnit, description="共建单位 Unit")
+    branch = to_one(m.Branch, "branch_id", r.Branch, description="党支部 Branch")

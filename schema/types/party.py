@@ -31,9 +31,7 @@ class Branch(Node, RecordFields):
     is_demonstration: bool = strawberry.field(description="示范点 Demonstration site")
     work_method: str = strawberry.field(description="工作法 Work method, e.g. 515党建工作法")
     founded_on: dt.date | None = strawberry.field(description="成立日期 Founded on")
-    community = to_one(
-        m.Community, "community_id", r.Community, null=False, description="所属社区 Community"
-    )
+    community = to_one(m.Community, "community_id", r.Community, description="所属社区 Community")
     compounds = related(
         m.Branch, "compounds", r.Compound, description="覆盖的小区 Compounds the branch covers"
     )
@@ -61,8 +59,10 @@ async def _duties(root: m.Member, info: Info) -> list[Duty]:
 class Member(Node, RecordFields):
     name: str = strawberry.field(description="姓名 Name")
     gender: Gender | None = strawberry.field(description="性别 Gender")
-    birth_date: dt.date | None = personal(description="出生日期 Birth date (personal data)")
-    phone: str | None = personal(description="联系电话 Phone (personal data)")
+    birth_date: dt.date | None = personal(
+        m.Member, "birth_date", description="出生日期 Birth date (personal data)"
+    )
+    phone: str | None = personal(m.Member, "phone", description="联系电话 Phone (personal data)")
     category: MemberCategory = strawberry.field(description="党员类别 Category")
     status: MemberStatus = strawberry.field(description="状态 Status")
     work_unit: str | None = strawberry.field(description="工作单位 Work unit (in-service)")
@@ -75,7 +75,7 @@ class Member(Node, RecordFields):
         description="到小区报到日期 Day an in-service member registered in the home compound"
     )
     duties = strawberry.field(resolver=_duties, description="亮身份职责 Duties shown on 亮身份")
-    branch = to_one(m.Branch, "branch_id", r.Branch, null=False, description="所属支部 Branch")
+    branch = to_one(m.Branch, "branch_id", r.Branch, description="所属支部 Branch")
     party_group = to_one(
         m.PartyGroup, "party_group_id", r.PartyGroup, description="楼栋党小组 Party group"
     )
@@ -114,14 +114,14 @@ class CommitteeSeat(Node, RecordFields):
     background: SeatBackground = strawberry.field(description="来源 Background")
     person_name: str = strawberry.field(description="姓名 Holder's name")
     started_on: dt.date | None = strawberry.field(description="任职日期 Started on")
-    branch = to_one(m.Branch, "branch_id", r.Branch, null=False, description="所属支部 Branch")
+    branch = to_one(m.Branch, "branch_id", r.Branch, description="所属支部 Branch")
     member = to_one(m.Member, "member_id", r.Member, description="党员 The holder, if a member")
 
 
 @node_type(m.PartyGroup, description="楼栋党小组 Building party group under a branch")
 class PartyGroup(Node, RecordFields):
     name: str = strawberry.field(description="名称 Name")
-    branch = to_one(m.Branch, "branch_id", r.Branch, null=False, description="所属支部 Branch")
+    branch = to_one(m.Branch, "branch_id", r.Branch, description="所属支部 Branch")
     leader = to_one(m.Member, "leader_id", r.Member, description="组长 Leader")
     buildings = related(m.PartyGroup, "buildings", r.Building, description="负责的楼栋 Buildings")
     members = related(m.PartyGroup, "members", r.Member, description="党员 Members")

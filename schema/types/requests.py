@@ -23,8 +23,18 @@ class ResidentRequest(Node, RecordFields):
     channel: RequestChannel = strawberry.field(description="来源渠道 Channel")
     status: RequestStatus = strawberry.field(description="状态 Status")
     description: str = strawberry.field(description="诉求内容 What the resident asks")
-    reporter_name: str = personal(description="反映人 Reporter's name (personal data)")
-    reporter_contact: str = personal(description="联系方式 Reporter's contact (personal data)")
+    reporter_name: str = personal(
+        m.ResidentRequest,
+        "reporter_name",
+        null=False,
+        description="反映人 Reporter's name (personal data)",
+    )
+    reporter_contact: str = personal(
+        m.ResidentRequest,
+        "reporter_contact",
+        null=False,
+        description="联系方式 Reporter's contact (personal data)",
+    )
     assignee_kind: AssigneeKind | None = strawberry.field(description="承办方类型 Assignee kind")
     assignee_name: str = strawberry.field(description="承办方 Assignee")
     collected_at: dt.datetime = strawberry.field(description="收集时间 Collected at (UTC)")
@@ -34,7 +44,7 @@ class ResidentRequest(Node, RecordFields):
     due_at: dt.datetime | None = strawberry.field(description="办理时限 Due at")
     resolution: str = strawberry.field(description="办理结果 Resolution")
     satisfaction: int | None = strawberry.field(description="居民满意度 Satisfaction, 1–5")
-    compound = to_one(m.Compound, "compound_id", r.Compound, null=False, description="所在小区")
+    compound = to_one(m.Compound, "compound_id", r.Compound, description="所在小区")
     assignee_member = to_one(
         m.Member, "assignee_member_id", r.Member, description="承办党员 Assigned member"
     )
@@ -63,6 +73,4 @@ class RequestEvent(Node, RecordFields):
     actor_name: str = strawberry.field(description="经办人 Who did it")
     at: dt.datetime = strawberry.field(description="时间 When (UTC)")
     note: str = strawberry.field(description="备注 Note")
-    request = to_one(
-        m.ResidentRequest, "request_id", r.ResidentRequest, null=False, description="所属诉求"
-    )
+    request = to_one(m.ResidentRequest, "request_id", r.ResidentRequest, description="所属诉求")

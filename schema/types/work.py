@@ -20,7 +20,7 @@ class Venue(Node, RecordFields):
     address: str = strawberry.field(description="地址 Address")
     area_sqm: int = strawberry.field(description="面积（平方米）Floor area in m²")
     opened_on: dt.date | None = strawberry.field(description="启用日期 Opened on")
-    compound = to_one(m.Compound, "compound_id", r.Compound, null=False, description="所在小区")
+    compound = to_one(m.Compound, "compound_id", r.Compound, description="所在小区")
     branch = to_one(m.Branch, "branch_id", r.Branch, description="所属支部 Branch")
     rooms = related(m.Venue, "rooms", r.VenueRoom, description="功能室 Function rooms")
     activities = related(
@@ -32,7 +32,7 @@ class Venue(Node, RecordFields):
 class VenueRoom(Node, RecordFields):
     kind: RoomKind = strawberry.field(description="功能 Kind")
     name: str = strawberry.field(description="名称 Name")
-    venue = to_one(m.Venue, "venue_id", r.Venue, null=False, description="所属阵地 Venue")
+    venue = to_one(m.Venue, "venue_id", r.Venue, description="所属阵地 Venue")
 
 
 @node_type(m.ServiceActivity, description="服务活动 Service activity run under a branch")
@@ -44,7 +44,7 @@ class ServiceActivity(Node, RecordFields):
     held_at: dt.datetime = strawberry.field(description="举办时间 Held at (UTC)")
     residents_served: int = strawberry.field(description="服务居民人次 Resident visits served")
     description: str = strawberry.field(description="说明 Description")
-    branch = to_one(m.Branch, "branch_id", r.Branch, null=False, description="主办支部 Branch")
+    branch = to_one(m.Branch, "branch_id", r.Branch, description="主办支部 Branch")
     compound = to_one(m.Compound, "compound_id", r.Compound, description="所在小区 Compound")
     venue = to_one(m.Venue, "venue_id", r.Venue, description="阵地 Venue")
     participants = related(
@@ -64,7 +64,7 @@ class WeChatGroup(Node, RecordFields):
     size: int = strawberry.field(description="人数 Members in the group")
     admin_name: str = strawberry.field(description="群主 Administrator")
     created_on: dt.date | None = strawberry.field(description="建群日期 Created on")
-    compound = to_one(m.Compound, "compound_id", r.Compound, null=False, description="所属小区")
+    compound = to_one(m.Compound, "compound_id", r.Compound, description="所属小区")
 
 
 @node_type(m.JointMeeting, description="联席会议 Joint meeting of the four-level linkage")
