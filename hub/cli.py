@@ -1,4 +1,4 @@
-"""The ``linju`` command line: serve, demo, migrate, seed, createuser, export-schema, assets.
+"""The ``linju`` command line: serve, demo, migrate, seed, createuser, token, export-schema, assets.
 
 Every command that fails for a reason the user can fix prints one line (Chinese, with
 the English cause) and exits non-zero: see ``hub.cli_errors``. Set ``LINJU_DEBUG=1``
@@ -23,6 +23,7 @@ from tortoise.exceptions import ConfigurationError, DBConnectionError, Operation
 
 from hub import __version__
 from hub.assets import AssetError, assets_present, fetch_assets
+from hub.cli_accounts import token
 from hub.cli_errors import (
     BadDatabaseURL,
     DatabaseUnreachable,
@@ -213,9 +214,17 @@ def demo(host: str | None, port: int | None, database_url: str) -> None:
 
 
 async def _seed_demo(settings: Settings) -> str:
+    from hub.services.accounts import ensure_demo_accounts
+
     async with hub_database(settings):
         report = await _load_demo(scale=1, seed=2020)  # skips a district already there
-    return report.summary()
+        accounts = await ensure_demo_accounts()
+    lines = [report.summary(), "", "演示账号 (demo accounts):"]
+    for account in accounts:
+        password = account.password or "（已存在，密码未改 exists, password unchanged）"
+        scope = f"  [{account.scope}]" if account.scope else ""
+        lines.append(f"  {account.role.value:<8} {account.username:<10} {password}{scope}")
+    return "\n".join(lines)
 
 
 async def _load_demo(*, scale: int, seed: int) -> Any:
@@ -447,6 +456,9 @@ def assets(force: bool) -> None:
     for filename, entry in manifest["files"].items():
         click.echo(f"  {entry['package']}@{entry['version']}  {filename}  {entry['sha256'][:12]}")
     click.echo("GraphiQL 文件已就绪 (assets ready)")
+
+
+main.add_command(token)
 
 
 if __name__ == "__main__":  # python -m hub.cli

@@ -284,11 +284,15 @@ def test_serve_answers_health_checks(orm: Settings) -> None:
         server.wait(timeout=30)
 
 
+DEMO_LOGIN = 'mutation { login(username: "admin", password: "demo-Password-2020") { accessToken } }'
+
+
 @pytest.mark.slow
 def test_demo_migrates_seeds_and_serves(tmp_path: Path) -> None:
     # The README's first command, on a SQLite file of its own
     port = _free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("LINJU_")}
+    environ["LINJU_DEMO_PASSWORD"] = "demo-Password-2020"
     database = f"sqlite://{tmp_path / 'demo.db'}"
     demo = subprocess.Popen(
         [sys.executable, "-m", "hub.cli", "demo", "--port", str(port), "--database-url", database],
@@ -302,10 +306,24 @@ def test_demo_migrates_seeds_and_serves(tmp_path: Path) -> None:
         assert response.json()["schema"]["upToDate"] is True
         page = httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
         assert page.status_code == 200
+        # The demo's ADMIN account logs in and reads the district's figures
+        graphql = f"http://127.0.0.1:{port}/graphql"
+        login = httpx.post(graphql, json={"query": DEMO_LOGIN}, timeout=30).json()
+        token = login["data"]["login"]["accessToken"]
+        answer = httpx.post(
+            graphql,
+            json={"query": "{ statistics { coverage { branches compoundsTotal } } }"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        ).json()
+        assert answer["data"]["statistics"]["coverage"] == {"branches": 117, "compoundsTotal": 339}
     finally:
         demo.terminate()
         output, _ = demo.communicate(timeout=30)
     assert "已载入" in output  # the seed report
+    for role in ("ADMIN", "CURATOR", "READER", "PARTNER"):
+        assert role in output  # one demo account per role, with its password
+    assert "demo-Password-2020" in output
     for path in ("/graphql", "/admin/", "/healthz"):
         assert f"http://127.0.0.1:{port}{path}" in output
     assert "Traceback" not in output
