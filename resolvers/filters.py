@@ -273,8 +273,8 @@ def where_input(model: type[Model]) -> type:
             continue
         related = getattr(field, "related_model", None)
         if related is not None:
-            if related in INTERNAL_MODELS:
-                continue
+            if related in INTERNAL_MODELS and model not in INTERNAL_MODELS:
+                continue  # domain records never filter through accounts; the audit log may
             related_models.append(related)
             annotation = f"{related.__name__}Where | None"
             if isinstance(field, ForeignKeyFieldInstance):  # also one-to-one
