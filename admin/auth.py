@@ -197,8 +197,8 @@ class LanguageView(BaseView):
 
 
 async def _remember_language(viewer: Viewer, language: str, address: str) -> None:
-    changed = await User.filter(id=viewer.user_id).exclude(language=language).update(
-        language=language
+    changed = (
+        await User.filter(id=viewer.user_id).exclude(language=language).update(language=language)
     )
     if changed:
         await audit.record(

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Coroutine
+from typing import TypeVar
 
 from flask import has_request_context, request
 
@@ -43,8 +43,12 @@ def request_loop() -> asyncio.AbstractEventLoop:
     return loop  # type: ignore[no-any-return]
 
 
+async def _awaited(work: Awaitable[T]) -> T:
+    return await work
+
+
 def run(
-    work: Coroutine[Any, Any, T],
+    work: Awaitable[T],
     *,
     loop: asyncio.AbstractEventLoop | None = None,
     timeout: float = DEFAULT_TIMEOUT,
@@ -52,8 +56,11 @@ def run(
     """Run ``work`` on the server's loop and return its result (or raise its exception).
 
     Keep a transaction inside ``work``: one unit of console work is one coroutine.
-    Refuses to run on the loop's own thread, where waiting would deadlock.
+    Refuses to run on the loop's own thread, where waiting would deadlock. Any
+    awaitable will do (a Tortoise query is one); it is awaited inside a coroutine.
     """
+    if not isinstance(work, Coroutine):
+        work = _awaited(work)
     try:
         target = loop or request_loop()
         if target.is_closed() or not target.is_running():

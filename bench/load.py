@@ -2,8 +2,8 @@
 
 Two drivers with the same loop: :func:`drive_http` posts GraphQL to the hub over one
 keep-alive connection per client (aiohttp), :func:`drive_sql` runs the hand-written
-statement through an asyncpg pool and encodes the JSON text it gets to bytes, as a
-server would before writing it out. Both stop at a deadline and after at most
+statement on one asyncpg connection per client and encodes the JSON text it gets to
+bytes, as a server would before writing it out. Both stop at a deadline and after at most
 ``max_requests`` requests; latencies are measured around each request.
 """
 
@@ -63,14 +63,15 @@ Request = Callable[[int], Awaitable[None]]
 
 
 async def _closed_loop(
-    request: Request, *, concurrency: int, duration: float, max_requests: int
+    requests: Sequence[Request], *, duration: float, max_requests: int
 ) -> Measurement:
+    """Run one client per request function until the deadline or the request cap."""
     result = Measurement()
     counter = itertools.count()
     clock = time.perf_counter
     deadline = clock() + duration
 
-    async def client() -> None:
+    async def client(request: Request) -> None:
         latencies = result.latencies
         while True:
             i = next(counter)
@@ -88,7 +89,7 @@ async def _closed_loop(
             latencies.append(clock() - start)
 
     began = clock()
-    await asyncio.gather(*(client() for _ in range(concurrency)))
+    await asyncio.gather(*(client(request) for request in requests))
     result.seconds = clock() - began
     return result
 
@@ -113,9 +114,13 @@ async def drive_http(
         "accept-encoding": "identity",
     }
     connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
-    async with aiohttp.ClientSession(
-        connector=connector, headers=headers, auto_decompress=False, skip_auto_headers=("User-Agent",)
-    ) as session:
+    session = aiohttp.ClientSession(
+        connector=connector,
+        headers=headers,
+        auto_decompress=False,
+        skip_auto_headers=("User-Agent",),
+    )
+    async with session:
         n = len(bodies)
 
         async def request(i: int) -> None:
@@ -125,7 +130,7 @@ async def drive_http(
                     raise RuntimeError(f"HTTP {response.status}: {body[:200]!r}")
 
         return await _closed_loop(
-            request, concurrency=concurrency, duration=duration, max_requests=max_requests
+            [request] * concurrency, duration=duration, max_requests=max_requests
         )
 
 
@@ -136,25 +141,31 @@ async def drive_sql(
     *,
     concurrency: int,
     duration: float,
-    pool_size: int,
     max_requests: int = MAX_REQUESTS,
 ) -> Measurement:
-    """Run ``sql`` (a prepared statement, cycling ``args``) and encode its JSON text."""
+    """Run ``sql`` (a prepared statement, cycling ``args``) and encode its JSON text.
+
+    Each client has a connection of its own, as a raw-SQL benchmark client does: no
+    pool, no reset between requests — the best this statement can do.
+    """
     import asyncpg
 
-    pool = await asyncpg.create_pool(dsn, min_size=pool_size, max_size=pool_size)
+    connections = [await asyncpg.connect(dsn) for _ in range(concurrency)]
     try:
         n = len(args)
 
-        async def request(i: int) -> None:
-            async with pool.acquire() as conn:
+        def client(conn: asyncpg.Connection) -> Request:
+            async def request(i: int) -> None:
                 text = await conn.fetchval(sql, *args[i % n])
-            if text is None:
-                raise RuntimeError("no row")
-            text.encode()  # what a server does before writing the answer out
+                if text is None:
+                    raise RuntimeError("no row")
+                text.encode()  # what a server does before writing the answer out
+
+            return request
 
         return await _closed_loop(
-            request, concurrency=concurrency, duration=duration, max_requests=max_requests
+            [client(conn) for conn in connections], duration=duration, max_requests=max_requests
         )
     finally:
-        await pool.close()
+        for conn in connections:
+            await conn.close()

@@ -41,7 +41,8 @@ class Row:
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.read", description=__doc__.split("\n")[0])
+    summary = (__doc__ or "").split("\n")[0]
+    parser = argparse.ArgumentParser(prog="python -m bench.read", description=summary)
     parser.add_argument(
         "--workers", default="1,2", help="uvicorn worker counts to try, comma-separated [1,2]"
     )
@@ -49,7 +50,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per query")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent clients [16]")
     parser.add_argument(
-        "--pool", type=int, default=10, help="database connections per hub worker and for SQL"
+        "--pool", type=int, default=10, help="database connections per hub worker [10]"
     )
     parser.add_argument("--queries", default="roster,point,statistics", help="which queries")
     parser.add_argument("--server", default=db.DEFAULT_SERVER, help="PostgreSQL server URL")
@@ -84,9 +85,10 @@ async def _answer_http(url: str, token: str, body: bytes) -> object:
     import aiohttp
 
     headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
-    async with aiohttp.ClientSession() as session, session.post(
-        url, data=body, headers=headers
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=body, headers=headers) as response,
+    ):
         return json.loads(await response.read())
 
 
@@ -113,9 +115,7 @@ def check_same_answer(case: Case, url: str, token: str, dsn: str) -> None:
             )
 
 
-def measure_hub(
-    case: Case, url: str, token: str, args: argparse.Namespace
-) -> Measurement:
+def measure_hub(case: Case, url: str, token: str, args: argparse.Namespace) -> Measurement:
     common = {"concurrency": args.concurrency}
     _run(drive_http(url, token, case.bodies, duration=args.warmup, **common))
     gc.collect()
@@ -123,7 +123,7 @@ def measure_hub(
 
 
 def measure_sql(case: Case, dsn: str, args: argparse.Namespace) -> Measurement:
-    common = {"concurrency": args.concurrency, "pool_size": args.pool}
+    common = {"concurrency": args.concurrency}
     _run(drive_sql(dsn, case.sql, case.sql_args, duration=args.warmup, **common))
     gc.collect()
     return _run(drive_sql(dsn, case.sql, case.sql_args, duration=args.duration, **common))  # type: ignore[return-value]

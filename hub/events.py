@@ -42,9 +42,7 @@ async def publish(channel: str, message: dict[str, Any]) -> None:
 
 async def request_changed(request: Any, action: RequestAction) -> None:
     """A workflow step (report, assign, respond, resolve, rate, return, reopen) committed."""
-    await publish(
-        REQUESTS, {"id": request.pk, "action": action.value, "version": request.version}
-    )
+    await publish(REQUESTS, {"id": request.pk, "action": action.value, "version": request.version})
 
 
 async def activity_changed(activity: Any, change: ActivityChange) -> None:

@@ -9,13 +9,21 @@ What this adds to strawberry's own Starlette app (checked against strawberry 0.3
   subscriptions over plain HTTP get 400 (they are served over WebSocket);
 - every request error (malformed JSON, no query, wrong content type) is a JSON body
   ``{"errors": [{"message": ...}]}``, never a plain-text or Python message;
-- the IDE page is our own template loading GraphiQL from /static, never from a CDN.
+- the IDE page is our own template loading GraphiQL from /static, never from a CDN;
+- file uploads follow the GraphQL multipart request spec (``importMembers``). Such a
+  request is a "simple" cross-site request a browser sends without asking, so it must
+  carry a header a plain form cannot set (``GraphQL-Preflight``,
+  ``Apollo-Require-Preflight`` or ``X-Apollo-Operation-Name``): CSRF protection;
+- WebSockets (graphql-transport-ws) authenticate with the ``connection_init`` payload
+  ``{"Authorization": "Bearer …"}`` (browsers cannot set headers on a WebSocket); a bad
+  token closes the connection with 4403.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +34,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import MissingQueryError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema import BaseSchema
@@ -35,11 +43,13 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
+from strawberry.types.unset import UNSET, UnsetType
 
 from hub import assets
 from hub.services import auth
 from hub.settings import Settings
 from resolvers.context import Context, build_context
+from resolvers.loaders import DataLoaders
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -49,6 +59,22 @@ SUBSCRIPTIONS_OVER_HTTP = (
 )
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+# Headers that make a browser send a CORS preflight: one must come with an upload.
+PREFLIGHT_HEADERS = ("graphql-preflight", "apollo-require-preflight", "x-apollo-operation-name")
+UPLOAD_NEEDS_PREFLIGHT = (
+    "File uploads must carry a GraphQL-Preflight: 1 header (or Apollo-Require-Preflight), "
+    "a protection against cross-site request forgery"
+)
+
+
+@dataclass
+class SocketContext(Context):
+    """The context of a WebSocket connection: strawberry stores the ``connection_init``
+    payload here; the viewer is settled from it when the connection is acknowledged."""
+
+    connection_params: dict[str, Any] | None = None
+    handshake_error: str | None = None
 
 
 class MethodNotAllowed(HTTPException):
@@ -123,6 +149,7 @@ class HubGraphQL(GraphQL[Context, None]):
             allow_queries_via_get=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             allowed_origins=settings.allowed_origins,
+            multipart_uploads_enabled=True,
         )
         self.settings = settings
 
@@ -172,10 +199,11 @@ class HubGraphQL(GraphQL[Context, None]):
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
         if request.method == "POST":
             content_type, _ = parse_content_type(request.content_type or "")
-            if content_type != JSON and not (
-                self.multipart_uploads_enabled and content_type == "multipart/form-data"
-            ):
+            is_upload = self.multipart_uploads_enabled and content_type == "multipart/form-data"
+            if content_type != JSON and not is_upload:
                 raise HTTPException(415, "Content-Type must be application/json")
+            if is_upload and not any(request.headers.get(h) for h in PREFLIGHT_HEADERS):
+                raise HTTPException(400, UPLOAD_NEEDS_PREFLIGHT)
         return await super().parse_http_body(request)
 
     async def execute_single(
@@ -238,6 +266,8 @@ class HubGraphQL(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
+        if isinstance(request, WebSocket):
+            return await self._socket_context(request)
         try:
             viewer = await auth.resolve_bearer(
                 settings=self.settings, authorization=request.headers.get("authorization")
@@ -247,6 +277,40 @@ class HubGraphQL(GraphQL[Context, None]):
         return build_context(
             settings=self.settings, request=request, response=response, viewer=viewer
         )
+
+    async def _socket_context(self, websocket: WebSocket) -> SocketContext:
+        """A handshake's own Authorization header counts until connection_init says more."""
+        context = SocketContext(settings=self.settings, request=websocket, response=websocket)
+        try:
+            context.viewer = await auth.resolve_bearer(
+                settings=self.settings, authorization=websocket.headers.get("authorization")
+            )
+        except auth.AuthError as exc:
+            context.handshake_error = exc.message
+        context.loaders = DataLoaders(context.viewer)
+        return context
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """graphql-transport-ws ``connection_init``: its ``Authorization`` sets the viewer."""
+        assert isinstance(context, SocketContext)
+        params = context.connection_params or {}
+        authorization = next(
+            (v for k, v in params.items() if k.lower() == "authorization" and isinstance(v, str)),
+            None,
+        )
+        if authorization is None:
+            if context.handshake_error:
+                raise ConnectionRejectionError({"message": context.handshake_error})
+            return UNSET
+        try:
+            viewer = await auth.resolve_bearer(settings=self.settings, authorization=authorization)
+        except auth.AuthError as exc:
+            raise ConnectionRejectionError(
+                {"message": exc.message, "code": "UNAUTHENTICATED"}
+            ) from None
+        context.viewer = viewer
+        context.loaders = DataLoaders(viewer)
+        return UNSET
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return TEMPLATES.TemplateResponse(

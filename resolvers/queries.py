@@ -39,6 +39,7 @@ from resolvers.pagination import (
     keyset_q,
     ordering_tag,
 )
+from resolvers.rows import hydrate
 
 # Aliases of the columns the window query adds; no model has such a field.
 PARENT = "_parent"
@@ -239,14 +240,14 @@ def _order_terms(listing: Listing, table: Table, *, reverse: bool) -> list[tuple
 
 async def _rows(db: BaseDBAsyncClient, model: type[Model], query: QueryBuilder) -> list[Model]:
     _, rows = await db.execute_query(*query.get_parameterized_sql())
-    return [model._init_from_db(**row) for row in rows]
+    return [hydrate(model, row) for row in rows]
 
 
 async def _rows_with(
     db: BaseDBAsyncClient, model: type[Model], query: QueryBuilder, extra: tuple[str, ...]
 ) -> list[tuple[Model, dict[str, Any]]]:
     _, rows = await db.execute_query(*query.get_parameterized_sql())
-    return [(model._init_from_db(**row), {key: row[key] for key in extra}) for row in rows]
+    return [(hydrate(model, row), {key: row[key] for key in extra}) for row in rows]
 
 
 def _page(rows: list[Model], listing: Listing, request: PageRequest) -> Page:

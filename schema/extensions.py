@@ -11,17 +11,22 @@ so that every operation has fresh extension instances.
   ``extensions.code``; anything else becomes "Internal server error (error id …)" and
   the original exception is logged with that id.
 - Introspection off when ``settings.introspection`` is false.
+- Parsed documents that passed validation are kept (by query text, per schema): a
+  client repeating a query skips parsing and the variable-free validation rules; the
+  cost limit, which reads the request's variables, still runs on every request.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -63,7 +68,11 @@ PAGE_ARGUMENTS = ("first", "last")
 
 def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """The schema extensions for these settings (a limit of 0 or less is off)."""
-    extensions: list[Callable[[], SchemaExtension]] = [ErrorPolicy]
+    documents = DocumentCache()
+    extensions: list[Callable[[], SchemaExtension]] = [
+        ErrorPolicy,
+        partial(CachedDocuments, documents, settings),
+    ]
     if settings.max_tokens > 0:
         extensions.append(partial(TokenLimit, max_token_count=settings.max_tokens))
     if settings.max_depth > 0:
@@ -270,50 +279,71 @@ class CostLimit(SchemaExtension):
         self.default_page_size = default_page_size
         self.max_page_size = max_page_size
 
-    def on_operation(self) -> Iterator[None]:
-        # A rule of its own per operation: page sizes may come from this request's variables.
+    def on_validate(self) -> Iterator[None]:
+        # Page sizes may come from this request's variables: costed per request, and
+        # reported among the other validation errors. (A cached document has its
+        # errors set already, cost included: see CachedDocuments.)
         context = self.execution_context
-        rule = _cost_rule(self, dict(context.variables or {}), context.operation_name)
-        context.validation_rules = (*context.validation_rules, rule)
+        if context.pre_execution_errors is None and context.graphql_document is not None:
+            errors = cost_errors(
+                self,
+                context.schema._schema,
+                context.graphql_document,
+                dict(context.variables or {}),
+                context.operation_name,
+            )
+            if errors:
+                context.validation_rules = (*context.validation_rules, _reporting(errors))
         yield
 
 
-def _cost_rule(
-    limit: CostLimit, variables: Mapping[str, Any], operation_name: str | None
-) -> type[ValidationRule]:
+def _reporting(errors: list[GraphQLError]) -> type[ValidationRule]:
+    """A validation rule reporting errors found before validation began."""
+
     class CostRule(ValidationRule):
         def __init__(self, context: ValidationContext) -> None:
             super().__init__(context)
-            document = context.document
-            fragments = {
-                d.name.value: d
-                for d in document.definitions
-                if isinstance(d, FragmentDefinitionNode)
-            }
-            for operation in document.definitions:
-                if not isinstance(operation, OperationDefinitionNode):
-                    continue
-                if operation_name and operation.name and operation.name.value != operation_name:
-                    continue
-                root = context.schema.get_root_type(operation.operation)
-                if root is None:
-                    continue
-                estimator = CostEstimator(limit, context.schema, fragments, variables, operation)
-                cost = estimator.cost(operation.selection_set, root)
-                if cost > limit.max_cost:
-                    context.report_error(
-                        _too_complex(
-                            f"Query is too complex: it may return about {cost:,} records "
-                            f"(estimated from page sizes), more than the limit of "
-                            f"{limit.max_cost:,}. Ask for smaller pages with first/last "
-                            "or nest fewer lists.",
-                            operation,
-                            estimatedCost=cost,
-                            maxCost=limit.max_cost,
-                        )
-                    )
+            for error in errors:
+                context.report_error(error)
 
     return CostRule
+
+
+def cost_errors(
+    limit: CostLimit,
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    variables: Mapping[str, Any],
+    operation_name: str | None,
+) -> list[GraphQLError]:
+    """A QUERY_TOO_COMPLEX error for each operation that may return too many records."""
+    errors: list[GraphQLError] = []
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    for operation in document.definitions:
+        if not isinstance(operation, OperationDefinitionNode):
+            continue
+        if operation_name and operation.name and operation.name.value != operation_name:
+            continue
+        root = schema.get_root_type(operation.operation)
+        if root is None:
+            continue
+        estimator = CostEstimator(limit, schema, fragments, variables, operation)
+        cost = estimator.cost(operation.selection_set, root)
+        if cost > limit.max_cost:
+            errors.append(
+                _too_complex(
+                    f"Query is too complex: it may return about {cost:,} records "
+                    f"(estimated from page sizes), more than the limit of "
+                    f"{limit.max_cost:,}. Ask for smaller pages with first/last "
+                    "or nest fewer lists.",
+                    operation,
+                    estimatedCost=cost,
+                    maxCost=limit.max_cost,
+                )
+            )
+    return errors
 
 
 class CostEstimator:
@@ -410,3 +440,89 @@ class CostEstimator:
         if requested is None:
             return self.limit.default_page_size
         return max(1, min(requested, self.limit.max_page_size))
+
+
+# --- document cache ---------------------------------------------------------------
+
+# Documents longer than this are parsed and validated every time (and not kept).
+CACHEABLE_QUERY_LENGTH = 20_000
+
+
+class DocumentCache:
+    """Parsed documents that passed every variable-free validation rule, by query text.
+
+    One per schema (so per settings): the rules a document passed are that schema's.
+    Least recently used documents are dropped beyond ``size``.
+    """
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._documents: OrderedDict[str, DocumentNode] = OrderedDict()
+
+    def get(self, query: str) -> DocumentNode | None:
+        document = self._documents.get(query)
+        if document is not None:
+            self._documents.move_to_end(query)
+        return document
+
+    def put(self, query: str, document: DocumentNode) -> None:
+        if len(query) > CACHEABLE_QUERY_LENGTH:
+            return
+        self._documents[query] = document
+        self._documents.move_to_end(query)
+        while len(self._documents) > self.size:
+            self._documents.popitem(last=False)
+
+
+class CachedDocuments(SchemaExtension):
+    """Skip parsing and static validation of a document this schema already accepted.
+
+    On a hit, only the cost limit runs (it depends on the variables); on a miss,
+    strawberry parses and validates as usual and a document without errors is kept.
+    """
+
+    def __init__(self, cache: DocumentCache, settings: Settings) -> None:
+        self.cache = cache
+        self.cost_limit = (
+            CostLimit(
+                max_cost=settings.max_cost,
+                default_page_size=settings.page_size_default,
+                max_page_size=settings.page_size_max,
+            )
+            if settings.max_cost > 0
+            else None
+        )
+        self.hit = False
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is None and isinstance(context.query, str):
+            document = self.cache.get(context.query)
+            if document is not None:
+                context.graphql_document = document
+                self.hit = True
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if self.hit and context.pre_execution_errors is None:
+            # Strawberry validates only while no errors are set: the cost rule alone.
+            context.pre_execution_errors = (
+                cost_errors(
+                    self.cost_limit,
+                    context.schema._schema,
+                    context.graphql_document,
+                    dict(context.variables or {}),
+                    context.operation_name,
+                )
+                if self.cost_limit is not None
+                else []
+            )
+        yield
+        if (
+            not self.hit
+            and not context.pre_execution_errors
+            and isinstance(context.query, str)
+            and context.graphql_document is not None
+        ):
+            self.cache.put(context.query, context.graphql_document)

@@ -20,6 +20,7 @@ from graphql import (
 
 from hub import enums
 from hub import models as m
+from hub.services.requests import is_overdue
 from hub.settings import Settings
 from schema.build import build_schema
 from schema.fields import personal_fields
@@ -121,6 +122,11 @@ async def _expected(row: m.Record, gql_type: GraphQLObjectType) -> dict[str, Any
         elif name == "duties":
             rows = await m.MemberDuty.filter(member_id=row.pk).values_list("duty", flat=True)
             expected[name] = [d.name for d in enums.Duty if d.value in rows]
+        elif name == "overdue":  # computed: the services' rule, as of now
+            expected[name] = is_overdue(row, dt.datetime.now(dt.UTC))
+        elif name == "history":  # a request's events, oldest first
+            steps = await m.RequestEvent.filter(request_id=row.pk).order_by("at", "id")
+            expected[name] = [{"id": gid(step)} for step in steps]
         elif isinstance(target, GraphQLScalarType | GraphQLEnumType):
             expected[name] = _plain(getattr(row, attr))
         elif target.name.endswith("Connection"):

@@ -16,8 +16,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from flask import flash, g, redirect, request, url_for
-from flask_admin.babel import gettext, ngettext
+from flask import flash, redirect, request, url_for
+from flask_admin.actions import action
+from flask_admin.babel import gettext, lazy_gettext, ngettext
 from flask_admin.helpers import get_form_data
 from flask_admin.model.template import BaseListRowAction, DeleteRowAction
 from markupsafe import Markup
@@ -29,7 +30,7 @@ from admin.auth import CONSOLE_ROLES, HubSecureForm, client_address, current_vie
 from admin.contrib.tortoise import ModelView, tools
 from admin.contrib.tortoise.form import EnumMultipleField, Required
 from admin.contrib.tortoise.view import default_search
-from admin.i18n import label, lazy
+from admin.i18n import lazy
 from admin.views.labels import field_labels, model_label, spec_for
 from hub.access import Viewer, row_scope, write_scope
 from hub.access.policy import EVERYTHING, NOTHING
@@ -66,6 +67,7 @@ class HubModelView(ModelView):
     """A console view of one model; ``entity`` names its write spec (None: read-only)."""
 
     form_base_class = HubSecureForm
+    column_display_pk = True  # the id (编号) is how records are referred to
     entity: str | None = None
     # Text columns matched by the search box when the model has no search column.
     text_search: Sequence[str] = ()
@@ -80,7 +82,7 @@ class HubModelView(ModelView):
             searchable = ["name"] if issubclass(model, Searchable) else list(self.text_search)
             self.column_searchable_list = searchable
         if self.spec is not None and self.form_columns is None:
-            self.form_columns = [f.target for f in self.spec.fields if f.kind is not Kind.ENUM_SET]
+            self.form_columns = [f.target for f in self.spec.fields]
             self.form_args = {**self._spec_form_args(), **(self.form_args or {})}
             self.form_extra_fields = {**self._enum_set_fields(), **(self.form_extra_fields or {})}
         super().__init__(model, lazy(model_label(model)), category, **kwargs)
@@ -195,11 +197,27 @@ class HubModelView(ModelView):
         related, prefetch = super().detail_related()
         return related, [*prefetch, *self.prefetch]
 
-    def service_data(self, form: Any) -> dict[str, Any]:
-        """The form's values keyed as the service expects (``compounds`` → ``compound_ids``)."""
+    def service_data(self, form: Any, *, creating: bool) -> dict[str, Any]:
+        """The form's values keyed as the service expects (``compounds`` → ``compound_ids``).
+
+        A form sends every field, an API client only those it sets: a blank optional
+        field is left out when creating (the model's default applies, as through the
+        API), and a blank choice whose column cannot be NULL is left unchanged.
+        """
         assert self.spec is not None
         values = self.form_values(form)
-        return {f.key: values[f.target] for f in self.spec.fields if f.target in values}
+        data: dict[str, Any] = {}
+        for field in self.spec.fields:
+            if field.target not in values:
+                continue
+            value = values[field.target]
+            blank = value is None or value == "" or value == []
+            column = self.model._meta.fields_map.get(field.target)
+            keeps_default = field.kind is Kind.ENUM and column is not None and not column.null
+            if blank and not field.required and (creating or keeps_default):
+                continue
+            data[field.key] = value
+        return data
 
     def handle_form_error(self, form: Any, exc: Exception) -> bool:
         if not isinstance(exc, ServiceError):
@@ -212,10 +230,12 @@ class HubModelView(ModelView):
     def create_model(self, form: Any) -> Any:
         if self.spec is None:
             return False
-        data, who = self.service_data(form), viewer()
+        data, who = self.service_data(form, creating=True), viewer()
         try:
             record = self.run(
-                records.create(actor=who, entity=self.spec.name, data=data, address=client_address())
+                records.create(
+                    actor=who, entity=self.spec.name, data=data, address=client_address()
+                )
             )
         except ServiceError as exc:
             self.handle_form_error(form, exc)
@@ -226,7 +246,7 @@ class HubModelView(ModelView):
     def update_model(self, form: Any, model: Any) -> bool:
         if self.spec is None:
             return False
-        data, who = self.service_data(form), viewer()
+        data, who = self.service_data(form, creating=False), viewer()
         try:
             version = int(form.version.data)
         except (TypeError, ValueError):
@@ -268,6 +288,11 @@ class HubModelView(ModelView):
             )
         )
 
+    @action(
+        "delete",
+        lazy_gettext("Delete"),
+        lazy_gettext("Are you sure you want to delete selected records?"),
+    )
     def action_delete(self, ids: Sequence[Any]) -> None:
         """Bulk archive / delete: each record through the service, each refusal reported."""
         if self.spec is None:
@@ -314,30 +339,52 @@ class HubModelView(ModelView):
 
     def get_list_row_actions(self) -> Any:
         found = super().get_list_row_actions()
-        if not self.archives:
-            return found
-        return [ArchiveRowAction() if isinstance(a, DeleteRowAction) else a for a in found]
+        remove = RemoveRowAction(archive=self.archives)  # one per page: see its docstring
+        return [remove if isinstance(a, DeleteRowAction) else a for a in found]
 
 
-class ArchiveRowAction(BaseListRowAction):
-    """The row's delete button, worded as archiving (members keep their row)."""
+class RemoveRowAction(BaseListRowAction):
+    """A row's delete (or, for members, archive) button with its small POST form.
+
+    The hidden inputs other than the id are the same on every row: rendered once per
+    page rather than once per row (a long page renders them hundreds of times).
+    """
+
+    def __init__(self, *, archive: bool) -> None:
+        super().__init__(title=lazy("归档") if archive else gettext("Delete Record"))
+        self.archive = archive
+        self._shared: tuple[Markup, Markup] | None = None
+
+    def _common(self, context: Any) -> tuple[Markup, Markup]:
+        if self._shared is None:
+            form = context.resolve("delete_form")
+            action = Markup('action="{}"').format(context.resolve("get_url")(".delete_view"))
+            hidden = Markup("{}{}").format(
+                form.url(value=context.resolve("return_url")), form.csrf_token
+            )
+            self._shared = (action, hidden)
+        return self._shared
 
     def render(self, context: Any, row_id: Any, row: Any) -> Markup:
-        form = context.resolve("delete_form")
-        action = context.resolve("get_url")(".delete_view")
-        question = lazy("确定归档该党员吗？归档后记录保留，状态改为“已归档”。")
-        title = lazy("归档")
+        action, hidden = self._common(context)
+        if self.archive:
+            question = lazy("确定归档该党员吗？归档后记录保留，状态改为“已归档”。")
+            icon = "fa fa-archive"
+        else:
+            question = gettext("Are you sure you want to delete this record?")
+            icon = "fa fa-trash glyphicon glyphicon-trash"
         return Markup(
-            '<form class="icon" method="POST" action="{action}">{id}{url}{csrf}'
+            '<form class="icon" method="POST" {action}>'
+            '<input id="id" name="id" type="hidden" value="{id}">{hidden}'
             '<button onclick="return faHelpers.safeConfirm({question});" title="{title}">'
-            '<span class="fa fa-archive"></span></button></form>'
+            '<span class="{icon}"></span></button></form>'
         ).format(
             action=action,
-            id=form.id(value=row_id),
-            url=form.url(value=context.resolve("return_url")),
-            csrf=form.csrf_token,
+            id=row_id,
+            hidden=hidden,
             question=Markup(json.dumps(str(question), ensure_ascii=False)),
-            title=str(title),
+            title=str(self.title),
+            icon=icon,
         )
 
 

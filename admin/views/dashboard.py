@@ -86,7 +86,7 @@ class DashboardView(AdminIndexView):
         return self.render(
             "hub/dashboard.html",
             stats=stats,
-            charts=charts,
+            charts_data=charts,
             year=year,
             years=list(range(this_year, 2018, -1)),
             place=stats.scope.name or str(lazy("全区")),

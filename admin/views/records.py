@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from markupsafe import Markup, escape
 from tortoise.models import Model
 
 from admin.contrib.tortoise import tools
@@ -65,15 +64,36 @@ class CommunityView(RecordView):
 
 class CompoundView(RecordView):
     column_list = (
-        "id", "name", "community", "households", "built_year", "is_old", "property_company",
+        "id",
+        "name",
+        "community",
+        "households",
+        "built_year",
+        "is_old",
+        "property_company",
     )
     column_filters = (
-        "name", "community", "households", "built_year", "is_old", "property_company",
-        "address", "created_at",
+        "name",
+        "community",
+        "households",
+        "built_year",
+        "is_old",
+        "property_company",
+        "address",
+        "created_at",
     )
     column_details_list = (
-        "id", "name", "community", "address", "households", "built_year", "is_old",
-        "property_company", "version", "created_at", "updated_at",
+        "id",
+        "name",
+        "community",
+        "address",
+        "households",
+        "built_year",
+        "is_old",
+        "property_company",
+        "version",
+        "created_at",
+        "updated_at",
     )
 
 
@@ -87,15 +107,37 @@ class BuildingView(RecordView):
 
 class BranchView(RecordView):
     column_list = (
-        "id", "name", "community", "star_rating", "is_demonstration", "work_method", "founded_on",
+        "id",
+        "name",
+        "community",
+        "star_rating",
+        "is_demonstration",
+        "work_method",
+        "founded_on",
     )
     column_filters = (
-        "name", "community", "star_rating", "is_demonstration", "founded_on", "compounds",
-        "instructor_name", "work_method",
+        "name",
+        "community",
+        "star_rating",
+        "is_demonstration",
+        "founded_on",
+        "compounds",
+        "instructor_name",
+        "work_method",
     )
     column_details_list = (
-        "id", "name", "community", "compounds", "instructor_name", "star_rating",
-        "is_demonstration", "work_method", "founded_on", "version", "created_at", "updated_at",
+        "id",
+        "name",
+        "community",
+        "compounds",
+        "instructor_name",
+        "star_rating",
+        "is_demonstration",
+        "work_method",
+        "founded_on",
+        "version",
+        "created_at",
+        "updated_at",
     )
 
 
@@ -120,23 +162,70 @@ def _duties(view: Any, context: Any, model: Any, name: str) -> str:
 
 class MemberView(RecordView):
     column_list = (
-        "id", "name", "gender", "category", "status", "branch", "home_compound", "phone",
-        "is_demonstration_post", "registered_on",
+        "id",
+        "name",
+        "gender",
+        "category",
+        "status",
+        "branch",
+        "home_compound",
+        "phone",
+        "is_demonstration_post",
+        "registered_on",
     )
     column_filters = (
-        "name", "category", "status", "gender", "branch", "home_compound", "party_group",
-        "is_demonstration_post", "representative", "birth_date", "joined_party_on",
-        "registered_on", "work_unit", "phone",
+        "name",
+        "category",
+        "status",
+        "gender",
+        "branch",
+        "home_compound",
+        "party_group",
+        "is_demonstration_post",
+        "representative",
+        "birth_date",
+        "joined_party_on",
+        "registered_on",
+        "work_unit",
+        "phone",
     )
     column_details_list = (
-        "id", "name", "gender", "birth_date", "phone", "category", "status", "branch",
-        "party_group", "home_compound", "work_unit", "joined_party_on", "is_demonstration_post",
-        "representative", "registered_on", "duties", "version", "created_at", "updated_at",
+        "id",
+        "name",
+        "gender",
+        "birth_date",
+        "phone",
+        "category",
+        "status",
+        "branch",
+        "party_group",
+        "home_compound",
+        "work_unit",
+        "joined_party_on",
+        "is_demonstration_post",
+        "representative",
+        "registered_on",
+        "duties",
+        "version",
+        "created_at",
+        "updated_at",
     )
     column_export_list = (
-        "id", "name", "gender", "birth_date", "phone", "category", "status", "branch",
-        "party_group", "home_compound", "work_unit", "joined_party_on", "is_demonstration_post",
-        "representative", "registered_on",
+        "id",
+        "name",
+        "gender",
+        "birth_date",
+        "phone",
+        "category",
+        "status",
+        "branch",
+        "party_group",
+        "home_compound",
+        "work_unit",
+        "joined_party_on",
+        "is_demonstration_post",
+        "representative",
+        "registered_on",
     )
     column_formatters = {"duties": _duties}
     prefetch = ("duties",)
@@ -147,19 +236,40 @@ class MemberView(RecordView):
 
 class PropertyCompanyView(RecordView):
     column_list = (
-        "id", "name", "credit_code", "contact_name", "contact_phone", "has_party_organisation",
+        "id",
+        "name",
+        "credit_code",
+        "contact_name",
+        "contact_phone",
+        "has_party_organisation",
         "under_industry_committee",
     )
     column_filters = (
-        "name", "credit_code", "has_party_organisation", "under_industry_committee",
+        "name",
+        "credit_code",
+        "has_party_organisation",
+        "under_industry_committee",
     )
 
 
 class OwnersCommitteeView(RecordView):
-    column_list = ("id", "compound", "director_name", "is_party_led", "term_start", "term_end",
-                   "seats")
-    column_filters = ("compound", "director_name", "is_party_led", "term_start", "term_end",
-                      "seats")
+    column_list = (
+        "id",
+        "compound",
+        "director_name",
+        "is_party_led",
+        "term_start",
+        "term_end",
+        "seats",
+    )
+    column_filters = (
+        "compound",
+        "director_name",
+        "is_party_led",
+        "term_start",
+        "term_end",
+        "seats",
+    )
     text_search = ("director_name",)
 
 
@@ -191,17 +301,45 @@ class VenueRoomView(RecordView):
 
 class ServiceActivityView(RecordView):
     column_list = (
-        "id", "title", "branch", "compound", "category", "delivery_mode", "service_force",
-        "held_at", "residents_served",
+        "id",
+        "title",
+        "branch",
+        "compound",
+        "category",
+        "delivery_mode",
+        "service_force",
+        "held_at",
+        "residents_served",
     )
     column_filters = (
-        "title", "category", "delivery_mode", "service_force", "held_at", "residents_served",
-        "branch", "compound", "participants", "co_building_units",
+        "title",
+        "category",
+        "delivery_mode",
+        "service_force",
+        "held_at",
+        "residents_served",
+        "branch",
+        "compound",
+        "participants",
+        "co_building_units",
     )
     column_details_list = (
-        "id", "title", "branch", "compound", "venue", "category", "delivery_mode",
-        "service_force", "held_at", "residents_served", "description", "participants",
-        "co_building_units", "version", "created_at", "updated_at",
+        "id",
+        "title",
+        "branch",
+        "compound",
+        "venue",
+        "category",
+        "delivery_mode",
+        "service_force",
+        "held_at",
+        "residents_served",
+        "description",
+        "participants",
+        "co_building_units",
+        "version",
+        "created_at",
+        "updated_at",
     )
     column_default_sort = ("held_at", True)
     text_search = ("title",)
@@ -214,25 +352,32 @@ class WeChatGroupView(RecordView):
 
 
 class JointMeetingView(ReadOnlyView):
-    column_list = ("id", "title", "level", "held_on", "district", "street", "community",
-                   "compound")
+    column_list = ("id", "title", "level", "held_on", "district", "street", "community", "compound")
     column_filters = ("title", "level", "held_on", "street", "community", "compound")
     column_default_sort = ("held_on", True)
     column_filter_choices = ("district", "street", "community")
     text_search = ("title",)
 
 
-def _json_block(view: Any, context: Any, model: Any, name: str) -> Markup:
-    value = getattr(model, name, None)
-    if value is None:
-        return Markup("")
-    return Markup("<pre class='hub-json'>{}</pre>").format(escape(view._format(value, export=False)))
-
-
 __all__ = [
-    "BranchView", "BuildingView", "CoBuildingAgreementView", "CoBuildingUnitView",
-    "CommitteeSeatView", "CommunityView", "CompoundView", "DistrictView", "JointMeetingView",
-    "MemberView", "OwnersCommitteeView", "PartyGroupView", "PropertyCompanyView",
-    "ReadOnlyView", "RecordView", "ServiceActivityView", "StreetView", "VenueRoomView",
-    "VenueView", "WeChatGroupView",
+    "BranchView",
+    "BuildingView",
+    "CoBuildingAgreementView",
+    "CoBuildingUnitView",
+    "CommitteeSeatView",
+    "CommunityView",
+    "CompoundView",
+    "DistrictView",
+    "JointMeetingView",
+    "MemberView",
+    "OwnersCommitteeView",
+    "PartyGroupView",
+    "PropertyCompanyView",
+    "ReadOnlyView",
+    "RecordView",
+    "ServiceActivityView",
+    "StreetView",
+    "VenueRoomView",
+    "VenueView",
+    "WeChatGroupView",
 ]

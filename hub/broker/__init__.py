@@ -11,6 +11,9 @@ small JSON objects (ids, never records: each subscriber re-reads what it may see
   process keeps one listening connection and fans messages out to its own
   subscribers; a message published here comes back through the server like any other.
 
+Hubs that share a Redis server keep apart by channel: ``redis://host:6379/0?channel=staging``
+(default ``linju_events``; PostgreSQL notifications stay inside their database anyway).
+
 The app's lifespan starts the configured broker (``running_broker``); code that
 publishes or subscribes asks for ``current_broker()``, which is an in-process
 ``MemoryBroker`` when none was started (tests, scripts).
@@ -21,10 +24,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from hub.settings import Settings, SettingsError
 
@@ -35,6 +40,7 @@ Message = dict[str, Any]
 QUEUE_SIZE = 1000
 # All channels travel as one wire channel (Redis channel / PostgreSQL NOTIFY channel).
 WIRE_CHANNEL = "linju_events"
+_CHANNEL_NAME = re.compile(r"[A-Za-z0-9_]{1,63}")
 
 
 class BrokerError(Exception):
@@ -142,6 +148,17 @@ class MemoryBroker(Broker):
         self.deliver(channel, dict(message))
 
 
+def split_channel(url: str) -> tuple[str, str]:
+    """(the URL without its ``channel`` option, the wire channel it names or the default)."""
+    parts = urlsplit(url)
+    options = parse_qsl(parts.query, keep_blank_values=True)
+    channel = next((v for k, v in options if k == "channel"), WIRE_CHANNEL)
+    if not _CHANNEL_NAME.fullmatch(channel):
+        raise SettingsError(f"broker channel must be letters, digits or _, got {channel!r}")
+    rest = urlencode([(k, v) for k, v in options if k != "channel"])
+    return urlunsplit(parts._replace(query=rest)), channel
+
+
 def create_broker(settings: Settings) -> Broker:
     """The broker ``settings.broker`` names (not started)."""
     setting = settings.broker.strip()
@@ -150,17 +167,20 @@ def create_broker(settings: Settings) -> Broker:
     if setting.startswith(("redis://", "rediss://", "unix://")):
         from hub.broker.redis import RedisBroker
 
-        return RedisBroker(setting)
+        url, channel = split_channel(setting)
+        return RedisBroker(url, channel=channel)
     if setting == "postgres" or setting.startswith(("postgres://", "postgresql://")):
         from hub.broker.postgres import PostgresBroker, postgres_dsn
 
-        url = settings.database_url if setting == "postgres" else setting
+        url, channel = split_channel(setting)
+        if setting == "postgres":
+            url = settings.database_url
         if not url.startswith(("postgres", "asyncpg", "psycopg")):
             raise SettingsError(
                 "LINJU_BROKER=postgres needs a PostgreSQL LINJU_DATABASE_URL "
                 "(or give the broker a postgres:// URL of its own)"
             )
-        return PostgresBroker(postgres_dsn(url))
+        return PostgresBroker(postgres_dsn(url), channel=channel)
     raise SettingsError(f"unknown LINJU_BROKER {settings.broker!r}")
 
 
@@ -196,4 +216,5 @@ __all__ = [
     "create_broker",
     "current_broker",
     "running_broker",
+    "split_channel",
 ]

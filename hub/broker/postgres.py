@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -32,6 +33,10 @@ def postgres_dsn(url: str) -> str:
     return urlunsplit(("postgresql", parts.netloc, parts.path, "", ""))
 
 
+def _set(event: asyncio.Event, connection: Any) -> None:
+    event.set()
+
+
 class PostgresBroker(Broker):
     """NOTIFY to publish, one LISTENing connection per process to receive.
 
@@ -42,12 +47,14 @@ class PostgresBroker(Broker):
 
     name = "postgres"
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, *, channel: str = WIRE_CHANNEL) -> None:
         super().__init__()
         self.dsn = dsn
+        self.channel = channel
         self._pool: asyncpg.Pool | None = None
         self._listener: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
+        self.connection: asyncpg.Connection | None = None  # the LISTENing one, when connected
 
     async def start(self) -> None:
         try:
@@ -79,7 +86,7 @@ class PostgresBroker(Broker):
         payload = wire(channel, message)
         if len(payload.encode()) > MAX_PAYLOAD:
             raise BrokerError(f"event too large for NOTIFY ({len(payload)} bytes)")
-        await self._pool.execute("SELECT pg_notify($1, $2)", WIRE_CHANNEL, payload)
+        await self._pool.execute("SELECT pg_notify($1, $2)", self.channel, payload)
 
     def _on_notify(self, connection: Any, pid: int, channel: str, payload: str) -> None:
         self.deliver_wire(payload)
@@ -91,19 +98,19 @@ class PostgresBroker(Broker):
             try:
                 connection = await asyncpg.connect(self.dsn, timeout=CONNECT_TIMEOUT)
                 lost = asyncio.Event()
-                connection.add_termination_listener(lambda _conn: lost.set())
-                await connection.add_listener(WIRE_CHANNEL, self._on_notify)
+                connection.add_termination_listener(partial(_set, lost))
+                await connection.add_listener(self.channel, self._on_notify)
+                self.connection = connection
                 self._listening.set()
                 backoff = 0.5
                 await lost.wait()
                 logger.warning("PostgreSQL broker connection lost; reconnecting")
-            except asyncio.CancelledError:
-                raise
-            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            except Exception as exc:  # whatever the driver raises: wait, then connect again
                 logger.warning("PostgreSQL broker cannot listen (%s); retrying", type(exc).__name__)
             finally:
+                self.connection = None
                 if connection is not None and not connection.is_closed():
                     with contextlib.suppress(Exception):
-                        await asyncio.shield(connection.close(timeout=2))
+                        await connection.close(timeout=2)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)

@@ -29,9 +29,10 @@ class RedisBroker(Broker):
 
     name = "redis"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, channel: str = WIRE_CHANNEL) -> None:
         super().__init__()
         self.url = url
+        self.channel = channel
         self._client: aioredis.Redis | None = None
         self._listener: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
@@ -62,7 +63,7 @@ class RedisBroker(Broker):
     async def publish(self, channel: str, message: Mapping[str, Any]) -> None:
         if self._client is None:
             raise BrokerError("Redis broker is not started")
-        await self._client.publish(WIRE_CHANNEL, wire(channel, message))
+        await self._client.publish(self.channel, wire(channel, message))
 
     async def _listen(self) -> None:
         assert self._client is not None
@@ -70,15 +71,13 @@ class RedisBroker(Broker):
         while True:
             pubsub = self._client.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(WIRE_CHANNEL)
+                await pubsub.subscribe(self.channel)
                 self._listening.set()
                 backoff = 0.5
                 async for item in pubsub.listen():
                     if item.get("type") == "message":
                         self.deliver_wire(item["data"])
-            except asyncio.CancelledError:
-                raise
-            except (RedisError, OSError) as exc:
+            except Exception as exc:  # whatever the client raises: wait, then subscribe again
                 logger.warning("Redis broker connection lost (%s); retrying", type(exc).__name__)
             finally:
                 with contextlib.suppress(Exception):

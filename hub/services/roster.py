@@ -403,14 +403,24 @@ async def validate_roster(*, actor: Viewer | None, rows: list[RosterRow]) -> Imp
 
 
 async def import_members(
-    *, actor: Viewer | None, data: bytes, filename: str, dry_run: bool = False, address: str = ""
+    *,
+    actor: Viewer | None,
+    data: bytes,
+    filename: str,
+    dry_run: bool = False,
+    address: str = "",
+    parsed: list[RosterRow] | None = None,
 ) -> ImportReport:
-    """Import a roster file: all rows or none. ``dry_run`` only checks."""
+    """Import a roster file: all rows or none. ``dry_run`` only checks.
+
+    ``parsed``: the file's rows as ``parse_roster`` read them, for callers that parse
+    elsewhere (the console parses in its worker thread, never on the event loop).
+    """
     require_writer(actor, m.Member, "党员")
     assert actor is not None
     report = ImportReport(filename=filename, dry_run=dry_run)
     try:
-        rows = parse_roster(data, filename)
+        rows = parsed if parsed is not None else parse_roster(data, filename)
     except RosterFileError as exc:
         report.errors = exc.errors
         return report

@@ -7,7 +7,7 @@ and never mix what two users may see.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, TypeVar
 
 from tortoise.models import Model
@@ -61,48 +61,77 @@ BY_ID: dict[str, type[Model]] = {
 }
 
 
-@dataclass
 class DataLoaders:
-    """Every loader one viewer's request may use; each applies the viewer's row scope."""
+    """Every loader one viewer's request may use; each applies the viewer's row scope.
 
-    viewer: Viewer = ANONYMOUS
-    district: ByIdLoader[m.District] = field(init=False)
-    street: ByIdLoader[m.Street] = field(init=False)
-    community: ByIdLoader[m.Community] = field(init=False)
-    compound: ByIdLoader[m.Compound] = field(init=False)
-    building: ByIdLoader[m.Building] = field(init=False)
-    branch: ByIdLoader[m.Branch] = field(init=False)
-    member: ByIdLoader[m.Member] = field(init=False)
-    committee_seat: ByIdLoader[m.CommitteeSeat] = field(init=False)
-    party_group: ByIdLoader[m.PartyGroup] = field(init=False)
-    property_company: ByIdLoader[m.PropertyCompany] = field(init=False)
-    owners_committee: ByIdLoader[m.OwnersCommittee] = field(init=False)
-    co_building_unit: ByIdLoader[m.CoBuildingUnit] = field(init=False)
-    co_building_agreement: ByIdLoader[m.CoBuildingAgreement] = field(init=False)
-    venue: ByIdLoader[m.Venue] = field(init=False)
-    venue_room: ByIdLoader[m.VenueRoom] = field(init=False)
-    service_activity: ByIdLoader[m.ServiceActivity] = field(init=False)
-    wechat_group: ByIdLoader[m.WeChatGroup] = field(init=False)
-    joint_meeting: ByIdLoader[m.JointMeeting] = field(init=False)
-    resident_request: ByIdLoader[m.ResidentRequest] = field(init=False)
-    request_event: ByIdLoader[m.RequestEvent] = field(init=False)
-    audit_log: ByIdLoader[m.AuditLog] = field(init=False)
-    account: ByIdLoader[m.User] = field(init=False)
-    owners_committee_by_compound: ReverseOneLoader[m.OwnersCommittee] = field(init=False)
-    member_duties: MemberDutiesLoader = field(init=False)
-    relation_page: RelationPageLoader = field(default_factory=RelationPageLoader)
-    relation_count: RelationCountLoader = field(default_factory=RelationCountLoader)
-    _by_model: dict[type[Model], ByIdLoader[Any]] = field(init=False, repr=False)
+    Loaders are made on first use: a request touching three models builds three
+    loaders, not one per model of the API. ``loaders.branch`` is
+    ``loaders.by_id(m.Branch)`` (the attribute names are those of ``BY_ID``).
+    """
 
-    def __post_init__(self) -> None:
-        for name, model in BY_ID.items():
-            setattr(self, name, ByIdLoader(model, self.viewer))
-        self.owners_committee_by_compound = ReverseOneLoader(
-            m.OwnersCommittee, "compound_id", self.viewer
-        )
-        self.member_duties = MemberDutiesLoader(self.viewer)
-        self._by_model = {model: getattr(self, name) for name, model in BY_ID.items()}
+    district: ByIdLoader[m.District]
+    street: ByIdLoader[m.Street]
+    community: ByIdLoader[m.Community]
+    compound: ByIdLoader[m.Compound]
+    building: ByIdLoader[m.Building]
+    branch: ByIdLoader[m.Branch]
+    member: ByIdLoader[m.Member]
+    committee_seat: ByIdLoader[m.CommitteeSeat]
+    party_group: ByIdLoader[m.PartyGroup]
+    property_company: ByIdLoader[m.PropertyCompany]
+    owners_committee: ByIdLoader[m.OwnersCommittee]
+    co_building_unit: ByIdLoader[m.CoBuildingUnit]
+    co_building_agreement: ByIdLoader[m.CoBuildingAgreement]
+    venue: ByIdLoader[m.Venue]
+    venue_room: ByIdLoader[m.VenueRoom]
+    service_activity: ByIdLoader[m.ServiceActivity]
+    wechat_group: ByIdLoader[m.WeChatGroup]
+    joint_meeting: ByIdLoader[m.JointMeeting]
+    resident_request: ByIdLoader[m.ResidentRequest]
+    request_event: ByIdLoader[m.RequestEvent]
+    audit_log: ByIdLoader[m.AuditLog]
+    account: ByIdLoader[m.User]
+
+    def __init__(self, viewer: Viewer = ANONYMOUS) -> None:
+        self.viewer = viewer
+        self._by_model: dict[type[Model], ByIdLoader[Any]] = {}
+
+    def __repr__(self) -> str:
+        return f"DataLoaders(viewer={self.viewer!r})"
 
     def by_id(self, model: type[M]) -> ByIdLoader[M]:
         """The by-id loader of ``model`` (KeyError for a model the API does not expose)."""
-        return self._by_model[model]
+        loader = self._by_model.get(model)
+        if loader is None:
+            if model not in _EXPOSED:
+                raise KeyError(model)
+            loader = self._by_model[model] = ByIdLoader(model, self.viewer)
+        return loader
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for attributes not set yet: the by-id loaders, made on first use.
+        model = BY_ID.get(name)
+        if model is None:
+            raise AttributeError(f"{type(self).__name__} has no loader {name!r}")
+        loader = self.by_id(model)
+        setattr(self, name, loader)
+        return loader
+
+    @cached_property
+    def owners_committee_by_compound(self) -> ReverseOneLoader[m.OwnersCommittee]:
+        return ReverseOneLoader(m.OwnersCommittee, "compound_id", self.viewer)
+
+    @cached_property
+    def member_duties(self) -> MemberDutiesLoader:
+        return MemberDutiesLoader(self.viewer)
+
+    @cached_property
+    def relation_page(self) -> RelationPageLoader:
+        return RelationPageLoader()
+
+    @cached_property
+    def relation_count(self) -> RelationCountLoader:
+        return RelationCountLoader()
+
+
+_EXPOSED = frozenset(BY_ID.values())

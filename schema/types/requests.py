@@ -3,15 +3,53 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 import strawberry
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
 
 from hub import models as m
+from hub.access import row_scope
+from hub.services.requests import is_overdue
 from schema.enums import AssigneeKind, RequestAction, RequestCategory, RequestChannel, RequestStatus
 from schema.fields import personal, related, to_one
 from schema.node import Node, node_type
 from schema.types import refs as r
 from schema.types.record import RecordFields
+
+
+def _overdue(root: Any, info: Info) -> bool:
+    # The services' one rule (also behind the statistics' overdue count), at request time.
+    now = info.context.extra.setdefault("now", dt.datetime.now(dt.UTC))
+    return is_overdue(root, now)
+
+
+def _history_loader(info: Info) -> DataLoader[int, list[Any]]:
+    """One query for the histories of every request in the response (per request)."""
+    loader = info.context.extra.get("request_history")
+    if loader is None:
+        viewer = info.context.viewer
+
+        async def load(request_ids: Sequence[int]) -> list[list[Any]]:
+            rows = await m.RequestEvent.filter(
+                row_scope(viewer, m.RequestEvent), request_id__in=list(request_ids)
+            ).order_by("at", "id")
+            grouped: dict[int, list[Any]] = defaultdict(list)
+            for row in rows:
+                grouped[row.request_id].append(row)  # type: ignore[attr-defined]
+            return [grouped[key] for key in request_ids]
+
+        loader = info.context.extra["request_history"] = DataLoader(load_fn=load)
+    return loader
+
+
+async def _history(
+    root: Any, info: Info
+) -> list[Annotated[RequestEvent, strawberry.lazy("schema.types.requests")]]:
+    return await _history_loader(info).load(root.pk)
 
 
 @node_type(
@@ -62,6 +100,15 @@ class ResidentRequest(Node, RecordFields):
     )
     events = related(
         m.ResidentRequest, "events", r.RequestEvent, description="办理过程 Workflow steps"
+    )
+    overdue: bool = strawberry.field(
+        resolver=_overdue,
+        description="已超期：过了办理时限仍未解决 Past its due time and not resolved",
+    )
+    history = strawberry.field(
+        resolver=_history,
+        description="办理历史，按时间先后 Every workflow step — who, when, what, note — oldest "
+        "first",
     )
 
 

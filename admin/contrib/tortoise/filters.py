@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import has_request_context
 from flask_admin.babel import lazy_gettext
 from flask_admin.model import filters
 from tortoise.expressions import Q, Subquery
@@ -55,7 +56,10 @@ class BaseTortoiseFilter(filters.BaseFilter):
     def get_options(self, view: Any) -> Any:
         """Callable options are called each time, so per-request choices stay fresh."""
         options = self.options
-        return options() if callable(options) else options
+        if callable(options):
+            # Built with the views, before any request: loaded per request instead.
+            return options() if has_request_context() else None
+        return options
 
 
 # --- common operations -------------------------------------------------------------------
@@ -76,7 +80,11 @@ class FilterNotEqual(BaseTortoiseFilter):
 
     def q(self, value: Any) -> Q:
         # NULL is "not equal" to anything, as a person reads it.
-        return Q(Q(**{f"{self.column}__not": value}), Q(**{f"{self.column}__isnull": True}), join_type="OR")
+        return Q(
+            Q(**{f"{self.column}__not": value}),
+            Q(**{f"{self.column}__isnull": True}),
+            join_type="OR",
+        )
 
     def operation(self) -> Any:
         return lazy_gettext("not equal")
@@ -123,7 +131,7 @@ class FilterSmaller(BaseTortoiseFilter):
 
 
 class FilterEmpty(BaseTortoiseFilter, filters.BaseBooleanFilter):
-    """"1": empty (NULL, or "" for text), "0": not empty."""
+    """ "1": empty (NULL, or "" for text), "0": not empty."""
 
     op = "empty"
 
@@ -399,9 +407,12 @@ class ManyToManyContainsFilter(BaseTortoiseFilter, filters.BaseIntFilter):
 class FilterConverter:
     """Which filters a field gets, by its kind (tools.field_kind)."""
 
-    def __init__(self, zone: ZoneInfo, search: SearchQ) -> None:
+    def __init__(
+        self, zone: ZoneInfo, search: SearchQ, label_of: Callable[[Any], Any] = tools.display
+    ) -> None:
         self.zone = zone
         self.search = search
+        self.label_of = label_of  # how an enum member is shown among the choices
 
     def convert(
         self,
@@ -463,7 +474,7 @@ class FilterConverter:
             if nullable:
                 found.append(FilterEmpty(name, label))
         elif kind == tools.ENUM:
-            choices = [(member.value, getattr(member, "label", member.value)) for member in field.enum_type]
+            choices = [(member.value, self.label_of(member)) for member in field.enum_type]
             found = [
                 EnumEqualFilter(name, label, choices),
                 EnumNotEqualFilter(name, label, choices),
@@ -477,7 +488,11 @@ class FilterConverter:
             found = [
                 ForeignKeyEqualFilter(column, label, fk_options, url_name=name),
                 RelatedSearchFilter(
-                    column, label, model=model, related=related, search=self.search,
+                    column,
+                    label,
+                    model=model,
+                    related=related,
+                    search=self.search,
                     url_name=name,
                 ),
             ]

@@ -16,7 +16,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_admin.babel import gettext
-from flask_admin.form import BaseForm, DatePickerWidget, DateTimePickerWidget, Select2Widget
+from flask_admin.form import (
+    BaseForm,
+    DatePickerWidget,
+    DateTimePickerWidget,
+    Select2Widget,
+    recreate_field,
+)
 from flask_admin.helpers import get_url
 from markupsafe import Markup
 from tortoise.models import Model
@@ -120,8 +126,13 @@ class AjaxIdField(wtf.Field):
     """A related record's id, picked with a select2 ajax search."""
 
     def __init__(
-        self, label: Any = None, validators: Any = None, *, loader: QueryAjaxModelLoader,
-        allow_blank: bool = True, **kwargs: Any,
+        self,
+        label: Any = None,
+        validators: Any = None,
+        *,
+        loader: QueryAjaxModelLoader,
+        allow_blank: bool = True,
+        **kwargs: Any,
     ) -> None:
         super().__init__(label, validators, **kwargs)
         self.loader = loader
@@ -153,7 +164,11 @@ class AjaxIdsField(wtf.Field):
     separator = ","
 
     def __init__(
-        self, label: Any = None, validators: Any = None, *, loader: QueryAjaxModelLoader,
+        self,
+        label: Any = None,
+        validators: Any = None,
+        *,
+        loader: QueryAjaxModelLoader,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("default", list)
@@ -191,8 +206,13 @@ def _ajax_attrs(field: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
     attrs.setdefault("type", "hidden")
     attrs.setdefault("data-role", "select2-ajax")
     attrs.setdefault("data-url", get_url(".ajax_lookup", name=field.loader.name))
-    attrs.setdefault("data-placeholder", field.loader.options.get("placeholder") or gettext("Please select model"))
-    attrs.setdefault("data-minimum-input-length", int(field.loader.options.get("minimum_input_length", 0)))
+    attrs.setdefault(
+        "data-placeholder",
+        field.loader.options.get("placeholder") or gettext("Please select model"),
+    )
+    attrs.setdefault(
+        "data-minimum-input-length", int(field.loader.options.get("minimum_input_length", 0))
+    )
     attrs.setdefault("data-separator", ",")
     attrs.pop("required", None)  # a hidden input cannot be "required" in the browser
     return attrs
@@ -254,8 +274,10 @@ def _is_required(field: Any) -> bool:
     kind = tools.field_kind(field)
     if kind in (tools.BOOL, tools.M2M) or field.null or field.generated:
         return False
-    return field.default is None and not getattr(field, "auto_now", False) and not getattr(
-        field, "auto_now_add", False
+    return (
+        field.default is None
+        and not getattr(field, "auto_now", False)
+        and not getattr(field, "auto_now_add", False)
     )
 
 
@@ -287,7 +309,7 @@ def get_form(
     attrs: dict[str, Any] = {}
     for name in names:
         if extra_fields and name in extra_fields:
-            attrs[name] = extra_fields[name]
+            attrs[name] = recreate_field(extra_fields[name])  # in its place in ``only``
             continue
         field = declared.get(name) or _fk_by_column(model, name)
         if field is None:

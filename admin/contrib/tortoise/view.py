@@ -71,11 +71,18 @@ class ModelView(BaseModelView):
     # FK columns fetched with the list (joined); defaults to the FKs among list columns.
     list_related: Sequence[str] | None = None
 
-    def __init__(self, model: type[Model], name: Any = None, category: Any = None,
-                 endpoint: str | None = None, url: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        model: type[Model],
+        name: Any = None,
+        category: Any = None,
+        endpoint: str | None = None,
+        url: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.zone = ZoneInfo(self.timezone)
         self._search_fields: list[str] = []
-        self.filter_converter = FilterConverter(self.zone, self.search_q)
+        self.filter_converter = FilterConverter(self.zone, self.search_q, self.label_of)
         self.model = model
         self._primary_key = tools.get_primary_key(model)
         self._declared = dict(tools.model_fields(model))
@@ -254,13 +261,15 @@ class ModelView(BaseModelView):
 
     def _fk_names(self, columns: Iterable[str]) -> list[str]:
         return [
-            c for c in columns
+            c
+            for c in columns
             if c in self._declared and tools.field_kind(self._declared[c]) == tools.FK
         ]
 
     def _m2m_names(self, columns: Iterable[str]) -> list[str]:
         return [
-            c for c in columns
+            c
+            for c in columns
             if c in self._declared and tools.field_kind(self._declared[c]) == tools.M2M
         ]
 
@@ -276,17 +285,25 @@ class ModelView(BaseModelView):
     ) -> tuple[int | None, list[Any]]:
         """(count, rows) of one page; ``page`` is 0-based, ``page_size`` 0 means all rows."""
         scope = self.get_scope()
-        condition = self.search_q(self.model, search.strip()) if (
-            self._search_supported and search and search.strip()
-        ) else Q()
-        applied = [
-            (self._filters[index], self._filters[index].clean(value))  # type: ignore[index]
-            for index, _name, value in filters or ()
-        ] if self._filters else []
+        condition = (
+            self.search_q(self.model, search.strip())
+            if (self._search_supported and search and search.strip())
+            else Q()
+        )
+        applied = (
+            [
+                (self._filters[index], self._filters[index].clean(value))  # type: ignore[index]
+                for index, _name, value in filters or ()
+            ]
+            if self._filters
+            else []
+        )
         order = self._ordering(sort_column, sort_desc)
         size = self.page_size if page_size is None else page_size
         columns = [c for c, _ in self._list_columns]
-        related = list(self.list_related) if self.list_related is not None else self._fk_names(columns)
+        related = (
+            list(self.list_related) if self.list_related is not None else self._fk_names(columns)
+        )
         prefetch = self._m2m_names(columns)
         counted = not self.simple_list_pager
 
@@ -307,13 +324,11 @@ class ModelView(BaseModelView):
         return self.run(fetch())
 
     def _ordering(self, sort_column: str | None, sort_desc: bool | None) -> list[str]:
-        if sort_column is not None:
+        if sort_column is not None and sort_column in self._sortable_columns:
             order = [(self._sortable_columns[sort_column], bool(sort_desc))]
         else:
             order = self._get_default_order() or []
         fields = [f"-{path}" if desc else str(path) for path, desc in order]
-        if not fields:
-            fields = list(getattr(self.model._meta, "ordering", None) or [self._primary_key])
         if not any(f.lstrip("-") == self._primary_key for f in fields):
             fields.append(self._primary_key)  # a total order, so pages never overlap
         return fields
@@ -424,7 +439,11 @@ class ModelView(BaseModelView):
             if ids:
                 await relation.add(*await related.filter(id__in=[int(i) for i in ids]))
 
-    @action("delete", lazy_gettext("Delete"), lazy_gettext("Are you sure you want to delete selected records?"))
+    @action(
+        "delete",
+        lazy_gettext("Delete"),
+        lazy_gettext("Are you sure you want to delete selected records?"),
+    )
     def action_delete(self, ids: Sequence[Any]) -> None:
         count = 0
         for id in ids:
@@ -474,7 +493,16 @@ class ModelView(BaseModelView):
         from flask_admin.model.typefmt import BASE_FORMATTERS
 
         formatters: dict[type, Callable[..., Any]] = {bool: BASE_FORMATTERS[bool]}
-        for kind in (type(None), dt.datetime, dt.date, enum.Enum, Model, ReverseRelation, list, dict):
+        for kind in (
+            type(None),
+            dt.datetime,
+            dt.date,
+            enum.Enum,
+            Model,
+            ReverseRelation,
+            list,
+            dict,
+        ):
             formatters[kind] = shown
         return formatters
 
@@ -490,8 +518,17 @@ class ModelView(BaseModelView):
 
             self.column_type_formatters_export = {
                 kind: exported
-                for kind in (type(None), bool, dt.datetime, dt.date, enum.Enum, Model,
-                             ReverseRelation, list, dict)
+                for kind in (
+                    type(None),
+                    bool,
+                    dt.datetime,
+                    dt.date,
+                    enum.Enum,
+                    Model,
+                    ReverseRelation,
+                    list,
+                    dict,
+                )
             }
         super()._refresh_cache()
 
