@@ -21,12 +21,12 @@ What this adds to strawberry's own Starlette app (checked against strawberry 0.3
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -185,8 +185,9 @@ class HubGraphQL(GraphQL[Context, None]):
         return Response(self.encode_json(body), status_code=exc.status_code, headers=headers)
 
     def encode_json(self, data: object) -> bytes:
-        # Chinese text stays readable, and smaller, without \\u escapes.
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        # orjson writes UTF-8 as is: Chinese stays readable and small, and a roster
+        # of a thousand members encodes several times faster than with json.
+        return orjson.dumps(data)
 
     def parse_json(self, data: str | bytes) -> Any:
         parsed = super().parse_json(data)

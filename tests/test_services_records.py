@@ -590,3 +590,23 @@ async def test_blank_optional_text_clears_a_nullable_column(w: World) -> None:
         actor=w.admin, entity="Member", id=member.id, version=1, data={"work_unit": "  "}
     )
     assert cleared.work_unit is None
+
+
+async def test_blank_choice_for_a_column_that_cannot_be_null(unique_name: str) -> None:
+    # Given a branch to put members in
+    w = await build_world(unique_name)
+    data = {"name": "王五", "category": "RETIRED", "branch_id": w.branch.id, "status": ""}
+    # When a member is created with a blank status, the column's default applies
+    member = await records.create(actor=w.admin, entity="Member", data=data)
+    assert member.status is MemberStatus.ACTIVE
+    # And blanking it later is refused on that field, not a crash
+    exc = await refused(
+        records.update(
+            actor=w.admin,
+            entity="Member",
+            id=member.id,
+            version=member.version,
+            data={"status": ""},
+        )
+    )
+    assert codes(exc) == {"status": ErrorCode.REQUIRED}

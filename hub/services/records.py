@@ -32,6 +32,7 @@ from hub.services.errors import (
     CONFLICT,
     FORBIDDEN,
     NOT_FOUND,
+    REQUIRED,
     UNIQUE,
     VALIDATION,
     ErrorBag,
@@ -65,6 +66,7 @@ async def create(
         async with in_transaction() as conn:
             errors = ErrorBag()
             values = parse_all(spec.fields, data, errors, creating=True)
+            _blank_columns(spec, values, errors, creating=True)
             await validate(actor, spec, values, values, set(values), errors, conn)
             errors.raise_if_any()
             record = spec.model(**{f.target: values[f.key] for f in _columns(spec, values)})
@@ -102,6 +104,7 @@ async def update(
             check_version(spec, current, version)
             errors = ErrorBag()
             values = parse_all(spec.fields, data, errors, creating=False)
+            _blank_columns(spec, values, errors, creating=False)
             existing = await current_values(spec, current)
             changed = {key for key, value in values.items() if not _same(existing[key], value)}
             state = {**existing, **values, "id": current.pk}
@@ -375,6 +378,21 @@ async def snapshot(spec: EntitySpec, record: Model) -> dict[str, Any]:
 
 
 # --- relations -------------------------------------------------------------------------
+
+
+def _blank_columns(
+    spec: EntitySpec, values: dict[str, Any], errors: ErrorBag, *, creating: bool
+) -> None:
+    """A blank input for a column that cannot be NULL: on create the column's default
+    applies (as if the input were left out); on update it cannot be emptied."""
+    for field in _columns(spec, values):
+        column = spec.model._meta.fields_map.get(field.target)
+        if values[field.key] is not None or column is None or column.null:
+            continue
+        if creating and column.default is not None:
+            del values[field.key]
+        else:
+            errors.add(field.key, f"{field.label}不能为空 (required)", REQUIRED)
 
 
 def _columns(spec: EntitySpec, values: dict[str, Any]) -> list[FieldSpec]:
