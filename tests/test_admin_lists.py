@@ -184,6 +184,31 @@ async def test_export_of_the_filtered_list_as_csv_and_xlsx(admin: Console) -> No
     assert [int(r[0]) for r in values[1:]] == [int(r[0]) for r in rows[1:]]
 
 
+async def test_an_export_shows_its_own_relations_by_name(admin: Console) -> None:
+    # Given a member whose party group (a column the list does not show) is set
+    member = (
+        await Member.filter(party_group_id__not_isnull=True)
+        .select_related("branch", "party_group")
+        .order_by("id")
+        .first()
+    )
+    assert member is not None and member.party_group is not None
+
+    # When the list filtered to that member is exported
+    query = {"flt0_name_equals": member.name}
+    as_csv = await admin.get("/admin/member/export/csv/", params=query)
+
+    # Then every related record is exported by its name, fetched with the rows
+    assert as_csv.status_code == 200
+    rows = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
+    found = [row for row in rows[1:] if row[0] == str(member.id)]
+    assert len(found) == 1, rows[:3]
+    exported = dict(zip(rows[0], found[0], strict=True))
+    assert exported["党小组"] == member.party_group.name
+    assert exported["所属支部"] == member.branch.name
+    assert not any(" object at 0x" in cell for row in rows for cell in row)
+
+
 async def test_a_curator_lists_only_its_scope(demo: SeedReport, console_server: Server) -> None:
     street = await Street.get(name="嵩山路街道")
     user = await make_account("console-lists-curator", Role.CURATOR, street=street)

@@ -6,6 +6,8 @@
   engine behind the GraphQL mutations — so validation, scope checks, optimistic
   concurrency (the form carries the version it was loaded at) and the audit log are
   the API's own, and a refusal shows the service's message on the form.
+- Live events: a write the API would announce to subscribers (``hub.events``) is
+  announced the same way, after its transaction committed (see ``announce``).
 - Search: the hub's Chinese search (script-folding, pinyin, initials).
 - Labels: Chinese, from the specs, translated when shown.
 """
@@ -13,7 +15,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from flask import flash, redirect, request, url_for
@@ -227,14 +229,34 @@ class HubModelView(ModelView):
 
     # --- writes: the services the API uses -----------------------------------------------------
 
+    async def announce(self, record: Any, *, created: bool) -> None:
+        """Tell live subscribers about a committed create (or edit) of ``record``.
+
+        Nothing by default: only the views whose records have a subscription channel
+        (requests, activities) announce, with the ``hub.events`` call their mutation makes.
+        """
+
+    async def committed(self, work: Awaitable[Any], *, created: bool) -> Any:
+        """Await a service write, then announce it — one coroutine on the loop.
+
+        The service commits its own transaction before it returns, so a subscriber that
+        re-reads the record finds it; a refused write raises and announces nothing.
+        """
+        record = await work
+        await self.announce(record, created=created)
+        return record
+
     def create_model(self, form: Any) -> Any:
         if self.spec is None:
             return False
         data, who = self.service_data(form, creating=True), viewer()
         try:
             record = self.run(
-                records.create(
-                    actor=who, entity=self.spec.name, data=data, address=client_address()
+                self.committed(
+                    records.create(
+                        actor=who, entity=self.spec.name, data=data, address=client_address()
+                    ),
+                    created=True,
                 )
             )
         except ServiceError as exc:
@@ -253,13 +275,16 @@ class HubModelView(ModelView):
             version = model.version
         try:
             self.run(
-                records.update(
-                    actor=who,
-                    entity=self.spec.name,
-                    id=model.pk,
-                    version=version,
-                    data=data,
-                    address=client_address(),
+                self.committed(
+                    records.update(
+                        actor=who,
+                        entity=self.spec.name,
+                        id=model.pk,
+                        version=version,
+                        data=data,
+                        address=client_address(),
+                    ),
+                    created=False,
                 )
             )
         except ServiceError as exc:

@@ -15,7 +15,9 @@ from tortoise.models import Model
 from admin.contrib.tortoise import tools
 from admin.i18n import label
 from admin.views.base import HubModelView
+from hub import events
 from hub import models as m
+from hub.events import ActivityChange
 
 SMALL_TABLES: frozenset[type[Model]] = frozenset(
     {m.District, m.Street, m.Community, m.Branch, m.PropertyCompany, m.CoBuildingUnit}
@@ -343,6 +345,12 @@ class ServiceActivityView(RecordView):
     )
     column_default_sort = ("held_at", True)
     text_search = ("title",)
+
+    async def announce(self, record: Any, *, created: bool) -> None:
+        # What recordActivity / updateActivity announce to activityRecorded subscribers.
+        await events.activity_changed(
+            record, ActivityChange.RECORDED if created else ActivityChange.UPDATED
+        )
 
 
 class WeChatGroupView(RecordView):

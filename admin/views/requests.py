@@ -4,7 +4,8 @@ A request is reported through ``requests.report`` and moved only through the wor
 steps of ``hub.services.requests``: the details page offers a button (with its small
 form) for each transition the request's status allows — as ``TRANSITIONS`` says — and
 shows the request's history. Each step posts the version it was shown at, so a step
-taken on a stale page is refused like a stale edit.
+taken on a stale page is refused like a stale edit. A committed report or step is
+announced to ``requestChanged`` subscribers, as the GraphQL mutation announces it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from admin.auth import HubSecureForm, client_address
 from admin.contrib.tortoise.form import LocalDateTimeField
 from admin.i18n import label, lazy
 from admin.views.base import HubModelView, show_service_errors, viewer
+from hub import events
 from hub import models as m
 from hub.enums import AssigneeKind, RequestAction, RequestStatus
 from hub.services import requests as workflow
@@ -160,11 +162,20 @@ class ResidentRequestView(HubModelView):
     def create_model(self, form: Any) -> Any:
         data, who = self.service_data(form, creating=True), viewer()
         try:
-            record = self.run(workflow.report(actor=who, data=data, address=client_address()))
+            record = self.run(
+                self.committed(
+                    workflow.report(actor=who, data=data, address=client_address()), created=True
+                )
+            )
         except ServiceError as exc:
             show_service_errors(form, exc, REQUEST)
             return False
         return record
+
+    async def announce(self, record: Any, *, created: bool) -> None:
+        # Requests are reported here, never edited: every other change is a step.
+        if created:
+            await events.request_changed(record, A.REPORT)
 
     def get_actions_list(self) -> Any:
         return [], {}
@@ -235,7 +246,16 @@ class ResidentRequestView(HubModelView):
     async def take_step(
         self, step: RequestAction, id: int, form: Any, actor: Any, address: str
     ) -> Any:
-        """One workflow step (runs on the loop: everything it needs is passed in)."""
+        """One workflow step, announced once it committed (runs on the loop: everything it
+        needs is passed in)."""
+        request = await self.transition(step, id, form, actor, address)
+        await events.request_changed(request, step)
+        return request
+
+    async def transition(
+        self, step: RequestAction, id: int, form: Any, actor: Any, address: str
+    ) -> Any:
+        """The workflow service call of ``step`` (each runs its own transaction)."""
         common: dict[str, Any] = {
             "actor": actor,
             "request_id": id,

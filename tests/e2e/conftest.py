@@ -146,6 +146,9 @@ async def page(browser: object, hub_url: str, tmp_path: Path) -> AsyncIterator[o
         base_url=hub_url, accept_downloads=True, viewport={"width": 1400, "height": 1000}
     )
     context.set_default_timeout(15_000)
+    # A console page loads in ~0.5 s here (~1.5 s with both CPUs saturated), yet a full
+    # suite on a shared, overloaded 2-core box once saw a navigation commit after 15 s.
+    context.set_default_navigation_timeout(30_000)
     tab = await context.new_page()
     await sign_in(tab, ADMIN)
     try:

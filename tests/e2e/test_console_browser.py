@@ -211,8 +211,9 @@ async def test_export_a_filtered_list(page: Any) -> None:
     await page.click(".field-filters a:text-is('党员类别')")
     # (select2 hides the selects it dresses: set them directly; "equals" is the default)
     await page.select_option("select.filter-val", "FLOATING", force=True)
-    await page.click("button:has-text('应用')")
-    await page.wait_for_url(re.compile(r"flt\d+_category_equals=FLOATING"))
+    # listening before the click: the filtered page's navigation cannot be missed
+    async with page.expect_navigation(url=re.compile(r"flt\d+_category_equals=FLOATING")):
+        await page.click("button:has-text('应用')")
     shown = await list_count(page)
     assert 0 < shown < 12_000
 
@@ -224,3 +225,5 @@ async def test_export_a_filtered_list(page: Any) -> None:
     assert len(rows) - 1 == shown
     category = rows[0].index("党员类别")
     assert {row[category] for row in rows[1:]} == {"流动党员"}
+    # related records (branch, party group, compound) are exported by name, not as objects
+    assert not any(" object at 0x" in cell for row in rows for cell in row)
