@@ -121,6 +121,4 @@ class AuthQuery:
         resolver=_viewer, description="当前账号 The account making this request (null: anonymous)"
     )
     accounts = root_connection(m.User, User, description="账号 Accounts (ADMIN only)")
-    audit_log = root_connection(
-        m.AuditLog, AuditLog, description="审计日志 Audit log (ADMIN only)"
-    )
+    audit_log = root_connection(m.AuditLog, AuditLog, description="审计日志 Audit log (ADMIN only)")
