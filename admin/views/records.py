@@ -212,22 +212,9 @@ class MemberView(RecordView):
         "created_at",
         "updated_at",
     )
-    column_export_list = (
-        "id",
-        "name",
-        "gender",
-        "birth_date",
-        "phone",
-        "category",
-        "status",
-        "branch",
-        "party_group",
-        "home_compound",
-        "work_unit",
-        "joined_party_on",
-        "is_demonstration_post",
-        "representative",
-        "registered_on",
+    # The export is the details view's columns, less the duties list and the bookkeeping.
+    column_export_list = tuple(
+        c for c in column_details_list if c not in ("duties", "version", "created_at", "updated_at")
     )
     column_formatters = {"duties": _duties}
     prefetch = ("duties",)
