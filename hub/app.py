@@ -20,9 +20,12 @@ from starlette.staticfiles import StaticFiles
 import hub
 from admin.app import create_admin
 from hub.broker import running_broker
+from hub.cache import running_cache
 from hub.db import close_orm, init_orm
 from hub.graphql_app import TEMPLATES, HubGraphQL
 from hub.health import healthz
+from hub.limits import BodySizeLimit, RateLimit
+from hub.observability import RequestContext, metrics_endpoint, setup_observability
 from hub.settings import Settings, get_settings
 from schema.build import build_schema
 
@@ -50,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     the console's worker threads hand their ORM work to that loop.
     """
     settings = settings or get_settings()
+    setup_observability(settings)
     graphql = HubGraphQL(build_schema(settings), settings=settings)
 
     @asynccontextmanager
@@ -63,7 +67,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         gc.set_threshold(GC_THRESHOLD, 20, 20)
         try:
             # Subscription events: in-process, or shared with every process (Redis, NOTIFY).
-            async with running_broker(settings) as broker:
+            # Responses and data versions: in-process, or shared through Redis.
+            async with running_broker(settings) as broker, running_cache(settings):
                 app.state.broker = broker
                 yield
         finally:
@@ -74,12 +79,23 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/", landing, methods=["GET"], name="landing"),
             Route("/healthz", healthz, methods=["GET"], name="healthz"),
+            *(
+                [Route("/metrics", metrics_endpoint, methods=["GET"], name="metrics")]
+                if settings.metrics
+                else []
+            ),
             Route("/graphql", graphql, name="graphql"),
             WebSocketRoute("/graphql", graphql, name="graphql_ws"),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
             Mount("/admin", WSGIMiddleware(create_admin(settings)), name="admin"),  # type: ignore[arg-type]
         ],
-        middleware=[Middleware(GZipMiddleware, minimum_size=1024)],
+        # Outermost first: every request gets an id and is measured, then limited.
+        middleware=[
+            Middleware(RequestContext, settings=settings),
+            Middleware(BodySizeLimit, settings=settings),
+            Middleware(RateLimit, settings=settings),
+            Middleware(GZipMiddleware, minimum_size=1024),
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -127,9 +127,11 @@ def display_host(host: str) -> str:
 def run_server(host: str, port: int, *, workers: int = 1, reload: bool = False) -> None:
     import uvicorn
 
+    from hub.observability import uvicorn_log_config
     from hub.settings import get_settings
 
     get_settings.cache_clear()  # the factory reads the environment as it is now
+    settings = get_settings()
     uvicorn.run(
         "hub.app:create_app",
         factory=True,
@@ -138,6 +140,10 @@ def run_server(host: str, port: int, *, workers: int = 1, reload: bool = False) 
         workers=workers if not reload else None,
         reload=reload,
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        # SIGTERM: stop accepting, let in-flight requests finish, then stop.
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds or None,
+        log_config=uvicorn_log_config(settings),
     )
 
 

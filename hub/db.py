@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as migrate_api
 
@@ -24,9 +25,23 @@ class ReplicaRouter:
         return "default"
 
 
+# Tortoise's engines, swapped for their observed versions (hub.db_engines).
+OBSERVED_ENGINES = {
+    "tortoise.backends.sqlite": "hub.db_engines.sqlite",
+    "tortoise.backends.asyncpg": "hub.db_engines.asyncpg",
+}
+
+
+def connection_config(url: str) -> dict[str, Any]:
+    """A connection's config from its URL, on the observed engine of its backend."""
+    config = expand_db_url(url)
+    config["engine"] = OBSERVED_ENGINES.get(config["engine"], config["engine"])
+    return config
+
+
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     """The Tortoise config dict for these settings."""
-    connections: dict[str, Any] = {"default": settings.database_url}
+    connections: dict[str, Any] = {"default": connection_config(settings.database_url)}
     apps: dict[str, Any] = {
         APP_LABEL: {
             "models": ["hub.models"],
@@ -41,7 +56,7 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         "timezone": "UTC",
     }
     if settings.read_database_url:
-        connections["replica"] = settings.read_database_url
+        connections["replica"] = connection_config(settings.read_database_url)
         config["routers"] = ["hub.db.ReplicaRouter"]
     return config
 

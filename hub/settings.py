@@ -68,6 +68,28 @@ class Settings:
     # only), "redis://host:port/db", or "postgres" (LISTEN/NOTIFY on the database;
     # or a postgres:// URL of its own).
     broker: str = "memory"
+    # Shared state of several processes (response cache, data versions, rate-limit
+    # counters): a Redis URL, or None to keep it in this process.
+    redis_url: str | None = None
+    # Response cache for read queries (keyed by query, variables and viewer scope).
+    response_cache: bool = True
+    cache_ttl_seconds: int = 300
+    cache_max_entries: int = 2000
+    # After a write, how long the writer's reads go to the primary, not the replica.
+    replica_lag_seconds: int = 5
+    # Observability.
+    log_format: str = "json"
+    log_level: str = "INFO"
+    slow_query_ms: int = 500
+    metrics: bool = True
+    # Limits under load (0 turns a limit off).
+    rate_limit_token_per_minute: int = 600
+    rate_limit_address_per_minute: int = 1200
+    max_body_bytes: int = 20 * 1024 * 1024
+    statement_timeout_ms: int = 15_000
+    shutdown_timeout_seconds: int = 30
+    # Addresses of proxies whose X-Forwarded-For is trusted (uvicorn's forwarded_allow_ips).
+    forwarded_allow_ips: str = "127.0.0.1"
 
     @property
     def is_sqlite(self) -> bool:
@@ -102,7 +124,39 @@ def load_settings() -> Settings:
         host=_env("HOST", "127.0.0.1"),
         port=_env_int("PORT", 8000),
         broker=_broker(_env("BROKER", "memory")),
+        redis_url=_redis_url(_env("REDIS_URL", "")),
+        response_cache=_env_bool("RESPONSE_CACHE", True),
+        cache_ttl_seconds=_env_int("CACHE_TTL_SECONDS", 300),
+        cache_max_entries=_env_int("CACHE_MAX_ENTRIES", 2000),
+        replica_lag_seconds=_env_int("REPLICA_LAG_SECONDS", 5),
+        log_format=_choice("LOG_FORMAT", "json", ("json", "text")),
+        log_level=_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+        slow_query_ms=_env_int("SLOW_QUERY_MS", 500),
+        metrics=_env_bool("METRICS", True),
+        rate_limit_token_per_minute=_env_int("RATE_LIMIT_TOKEN_PER_MINUTE", 600),
+        rate_limit_address_per_minute=_env_int("RATE_LIMIT_ADDRESS_PER_MINUTE", 1200),
+        max_body_bytes=_env_int("MAX_BODY_BYTES", 20 * 1024 * 1024),
+        statement_timeout_ms=_env_int("STATEMENT_TIMEOUT_MS", 15_000),
+        shutdown_timeout_seconds=_env_int("SHUTDOWN_TIMEOUT_SECONDS", 30),
+        forwarded_allow_ips=_env("FORWARDED_ALLOW_IPS", "127.0.0.1"),
     )
+
+
+def _redis_url(raw: str) -> str | None:
+    value = raw.strip()
+    if not value:
+        return None
+    if not value.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError(f"LINJU_REDIS_URL must be a redis:// URL, got {raw!r}")
+    return value
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = _env(name, default).strip()
+    for choice in choices:
+        if raw.lower() == choice.lower():
+            return choice
+    raise SettingsError(f"LINJU_{name} must be one of {', '.join(choices)}, got {raw!r}")
 
 
 BROKER_SCHEMES = ("redis://", "rediss://", "unix://", "postgres://", "postgresql://")
