@@ -27,6 +27,7 @@ from hub.health import healthz
 from hub.limits import BodySizeLimit, RateLimit
 from hub.observability import RequestContext, metrics_endpoint, setup_observability
 from hub.settings import Settings, get_settings
+from hub.shared import close_shared_redis
 from schema.build import build_schema
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 app.state.broker = broker
                 yield
         finally:
+            await close_shared_redis()
             await close_orm()
 
     app = Starlette(
