@@ -10,24 +10,27 @@ through them, so this is the one place that sees all database work:
 - ``on_commit(observer)``: ``observer(tables)`` once the data in ``tables`` has been
   committed — after ``COMMIT`` for a transaction, at once for a statement outside one.
   A rolled-back transaction reports nothing. The response cache bumps its data
-  versions here.
+  versions here. A commit observer may be a coroutine function: the write's caller
+  resumes only once it has finished, so a client never sees its write answered before
+  the caches know of it.
 
-Observers are plain functions, called synchronously; they must be quick and must not
-raise (an observer that raises is logged and skipped: the statement has run).
+Observers must be quick and must not raise (an observer that raises is logged and
+skipped: the statement has run).
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 logger = logging.getLogger("linju.db")
 
 StatementObserver = Callable[[str, float, str], None]
-CommitObserver = Callable[[frozenset[str]], None]
+CommitObserver = Callable[[frozenset[str]], Awaitable[None] | None]
 
 _statement_observers: list[StatementObserver] = []
 _commit_observers: list[CommitObserver] = []
@@ -79,13 +82,15 @@ def statement_ran(sql: str, seconds: float, connection_name: str) -> None:
             logger.exception("statement observer %r failed", observer)
 
 
-def data_committed(tables: Iterable[str]) -> None:
+async def data_committed(tables: Iterable[str]) -> None:
     changed = frozenset(tables)
     if not changed:
         return
     for observer in tuple(_commit_observers):
         try:
-            observer(changed)
+            result = observer(changed)
+            if inspect.isawaitable(result):
+                await result
         except Exception:
             logger.exception("commit observer %r failed", observer)
 
@@ -100,13 +105,13 @@ class StatementTimer:
         self.sql = sql
         self.started = 0.0
 
-    def __enter__(self) -> StatementTimer:
+    async def __aenter__(self) -> StatementTimer:
         self.started = time.perf_counter()
         return self
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         statement_ran(self.sql, time.perf_counter() - self.started, self.client.connection_name)
         if exc_type is None:
             tables = written_tables(self.sql)
             if tables:
-                self.client._observed_writes(tables)
+                await self.client._observed_writes(tables)

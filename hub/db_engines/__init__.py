@@ -19,27 +19,27 @@ class ObservedClient:
 
     connection_name: str
 
-    def _observed_writes(self, tables: frozenset[str]) -> None:
-        data_committed(tables)
+    async def _observed_writes(self, tables: frozenset[str]) -> None:
+        await data_committed(tables)
 
     async def execute_insert(self, query: str, values: list[Any]) -> Any:
-        with StatementTimer(self, query):
+        async with StatementTimer(self, query):
             return await super().execute_insert(query, values)  # type: ignore[misc]
 
     async def execute_many(self, query: str, values: list[Any]) -> None:
-        with StatementTimer(self, query):
+        async with StatementTimer(self, query):
             await super().execute_many(query, values)  # type: ignore[misc]
 
     async def execute_query(self, query: str, values: list[Any] | None = None) -> Any:
-        with StatementTimer(self, query):
+        async with StatementTimer(self, query):
             return await super().execute_query(query, values)  # type: ignore[misc]
 
     async def execute_query_dict(self, query: str, values: list[Any] | None = None) -> Any:
-        with StatementTimer(self, query):
+        async with StatementTimer(self, query):
             return await super().execute_query_dict(query, values)  # type: ignore[misc]
 
     async def execute_script(self, query: str) -> None:
-        with StatementTimer(self, query):
+        async with StatementTimer(self, query):
             await super().execute_script(query)  # type: ignore[misc]
 
 
@@ -59,7 +59,7 @@ class ObservedTransaction(ObservedClient):
             client = client._parent
         return client  # type: ignore[no-any-return]
 
-    def _observed_writes(self, tables: frozenset[str]) -> None:
+    async def _observed_writes(self, tables: frozenset[str]) -> None:
         root = self._root()
         pending: set[str] | None = root.__dict__.get("_linju_pending")
         if pending is None:
@@ -69,7 +69,7 @@ class ObservedTransaction(ObservedClient):
     async def commit(self) -> None:
         await super().commit()  # type: ignore[misc]
         if self._root() is self:
-            data_committed(self.__dict__.pop("_linju_pending", ()))
+            await data_committed(self.__dict__.pop("_linju_pending", ()))
 
     async def rollback(self) -> None:
         try:
