@@ -176,8 +176,31 @@ def serve(host: str | None, port: int | None, workers: int, reload: bool) -> Non
 
 
 async def _check_ready(settings: Settings) -> None:
+    """The database, the broker and the shared Redis all answer: fail in one line if not."""
     async with hub_database(settings):
         pass
+    from hub.broker import BrokerError, running_broker
+
+    try:
+        async with running_broker(settings):
+            pass
+    except BrokerError as exc:
+        fail(f"事件代理不可用 (LINJU_BROKER unreachable): {exc}")
+    if settings.redis_url:
+        await _check_redis(settings.redis_url)
+
+
+async def _check_redis(url: str) -> None:
+    from redis.exceptions import RedisError
+
+    from hub.shared import close_shared_redis, shared_redis
+
+    try:
+        await asyncio.wait_for(shared_redis(url).client.ping(), CONNECT_TIMEOUT)
+    except (RedisError, OSError, TimeoutError) as exc:
+        fail(f"Redis 不可用 (LINJU_REDIS_URL unreachable): {type(exc).__name__}: {exc}")
+    finally:
+        await close_shared_redis()
 
 
 @main.command()

@@ -120,6 +120,23 @@ def test_port_in_use_is_one_line(orm: Settings, listening_port: int) -> None:
     assert_one_line_error(done, "已被占用")
 
 
+@pytest.mark.parametrize(
+    ("setting", "fragment"),
+    [
+        ("LINJU_BROKER", "LINJU_BROKER unreachable"),
+        ("LINJU_REDIS_URL", "LINJU_REDIS_URL unreachable"),
+    ],
+)
+def test_unreachable_broker_or_redis_is_one_line(
+    orm: Settings, setting: str, fragment: str
+) -> None:
+    nobody = f"redis://127.0.0.1:{_free_port()}/0"
+    done = linju(
+        "serve", "--port", str(_free_port()), database_url=orm.database_url, **{setting: nobody}
+    )
+    assert_one_line_error(done, fragment)
+
+
 def test_bad_setting_is_one_line() -> None:
     assert_one_line_error(linju("serve", LINJU_PORT="eighty"), "LINJU_PORT")
 
