@@ -17,6 +17,8 @@ from typing import TypeVar
 
 from flask import has_request_context, request
 
+from hub.db import reading_primary
+
 T = TypeVar("T")
 
 # Longest a console request waits for the database (an export of every member fits).
@@ -45,6 +47,11 @@ def request_loop() -> asyncio.AbstractEventLoop:
 
 async def _awaited(work: Awaitable[T]) -> T:
     return await work
+
+
+async def _on_primary(work: Coroutine[object, object, T]) -> T:
+    with reading_primary():
+        return await work
 
 
 def run(
@@ -76,7 +83,8 @@ def run(
     except BaseException:
         work.close()  # never leave a coroutine that was not awaited
         raise
-    future = asyncio.run_coroutine_threadsafe(work, target)
+    # The console reads the primary: an edit form must show what was just saved.
+    future = asyncio.run_coroutine_threadsafe(_on_primary(work), target)
     try:
         return future.result(timeout)
     except concurrent.futures.TimeoutError:

@@ -22,8 +22,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
+def wait_ready(
+    url: str, process: subprocess.Popen[bytes], *, timeout: float = START_TIMEOUT
+) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the hub exited with code {process.returncode} while starting")
@@ -34,7 +36,7 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
         except OSError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"the hub did not answer {url} within {START_TIMEOUT:.0f} s")
+    raise RuntimeError(f"the hub did not answer {url} within {timeout:.0f} s")
 
 
 @contextmanager
@@ -65,7 +67,7 @@ def hub_server(database_url: str, *, workers: int) -> Iterator[str]:
     process = subprocess.Popen(command, env=env, start_new_session=True)
     base = f"http://{HOST}:{port}"
     try:
-        _wait_ready(f"{base}/healthz", process)
+        wait_ready(f"{base}/healthz", process)
         if workers > 1:
             time.sleep(2.0)  # every worker has started, not only the first to answer
         yield base

@@ -24,6 +24,7 @@ from tortoise.exceptions import ConfigurationError, DBConnectionError, Operation
 from hub import __version__
 from hub.assets import AssetError, assets_present, fetch_assets
 from hub.cli_accounts import token
+from hub.cli_backup import backup, restore
 from hub.cli_errors import (
     BadDatabaseURL,
     DatabaseUnreachable,
@@ -125,26 +126,11 @@ def display_host(host: str) -> str:
 
 
 def run_server(host: str, port: int, *, workers: int = 1, reload: bool = False) -> None:
-    import uvicorn
-
-    from hub.observability import uvicorn_log_config
+    from hub import serving
     from hub.settings import get_settings
 
     get_settings.cache_clear()  # the factory reads the environment as it is now
-    settings = get_settings()
-    uvicorn.run(
-        "hub.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers if not reload else None,
-        reload=reload,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-        # SIGTERM: stop accepting, let in-flight requests finish, then stop.
-        timeout_graceful_shutdown=settings.shutdown_timeout_seconds or None,
-        log_config=uvicorn_log_config(settings),
-    )
+    serving.run(get_settings(), host, port, workers=workers, reload=reload)
 
 
 # ---------------------------------------------------------------- commands
@@ -167,11 +153,17 @@ def main() -> None:
 @friendly_errors
 def serve(host: str | None, port: int | None, workers: int, reload: bool) -> None:
     """Serve the hub with uvicorn (migrate first: `linju migrate`)."""
+    from hub.serving import serve_refusal, shared_state_warning
+
     settings = load_settings()
+    if refusal := serve_refusal(settings, workers=workers, reload=reload):
+        fail(refusal)
     host = host or settings.host
     port = port if port is not None else settings.port
     ensure_port_free(host, port)
     asyncio.run(_check_ready(settings))
+    if warning := shared_state_warning(settings, workers=workers):
+        click.echo(warning, err=True)
     run_server(host, port, workers=workers, reload=reload)
 
 
@@ -488,6 +480,8 @@ def assets(force: bool) -> None:
 
 
 main.add_command(token)
+main.add_command(backup)
+main.add_command(restore)
 
 
 if __name__ == "__main__":  # python -m hub.cli

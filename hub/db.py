@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.connection import get_connection
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as migrate_api
 
@@ -15,14 +20,47 @@ APP_LABEL = "hub"
 MIGRATIONS_MODULE = "hub.migrations"
 
 
+PRIMARY = "default"
+REPLICA = "replica"
+
+# Account records are read from the primary always: a token just issued must work and
+# a revoked one must stop working at once, whatever the replica's lag.
+PRIMARY_ONLY_TABLES = frozenset({"hub_user", "api_token", "login_throttle"})
+
+_read_primary: ContextVar[bool] = ContextVar("linju_read_primary", default=False)
+
+
+@contextmanager
+def reading_primary() -> Iterator[None]:
+    """Inside the block (and the tasks it starts), reads go to the primary."""
+    token = _read_primary.set(True)
+    try:
+        yield
+    finally:
+        _read_primary.reset(token)
+
+
+def reads_primary() -> bool:
+    return _read_primary.get()
+
+
 class ReplicaRouter:
-    """Send reads to the replica connection, writes to the primary."""
+    """Send reads to the replica connection, writes to the primary.
+
+    Reads go to the primary inside :func:`reading_primary` (mutations, a caller who
+    has just written, the console), inside a transaction (it runs on the primary and
+    must see its own writes) and for the account tables.
+    """
 
     def db_for_read(self, model: type[Any]) -> str:
-        return "replica"
+        if _read_primary.get() or model._meta.db_table in PRIMARY_ONLY_TABLES:
+            return PRIMARY
+        if isinstance(get_connection(PRIMARY), TransactionalDBClient):
+            return PRIMARY
+        return REPLICA
 
     def db_for_write(self, model: type[Any]) -> str:
-        return "default"
+        return PRIMARY
 
 
 # Tortoise's engines, swapped for their observed versions (hub.db_engines).
@@ -32,16 +70,33 @@ OBSERVED_ENGINES = {
 }
 
 
-def connection_config(url: str) -> dict[str, Any]:
-    """A connection's config from its URL, on the observed engine of its backend."""
+def connection_config(url: str, *, statement_timeout_ms: int = 0) -> dict[str, Any]:
+    """A connection's config from its URL, on the observed engine of its backend.
+
+    On PostgreSQL every session gets ``statement_timeout`` (0: none, for migrations);
+    SQLite has no such setting.
+    """
     config = expand_db_url(url)
     config["engine"] = OBSERVED_ENGINES.get(config["engine"], config["engine"])
+    if config["engine"] == OBSERVED_ENGINES["tortoise.backends.asyncpg"]:
+        credentials = config["credentials"]
+        credentials["server_settings"] = {
+            **credentials.get("server_settings", {}),
+            "statement_timeout": str(max(statement_timeout_ms, 0)),
+        }
     return config
 
 
-def tortoise_config(settings: Settings) -> dict[str, Any]:
-    """The Tortoise config dict for these settings."""
-    connections: dict[str, Any] = {"default": connection_config(settings.database_url)}
+def tortoise_config(settings: Settings, *, statement_timeout_ms: int = 0) -> dict[str, Any]:
+    """The Tortoise config dict for these settings.
+
+    ``statement_timeout_ms`` is for the serving processes (:func:`init_orm`); migrations,
+    backups and the other commands run without one.
+    """
+    timeout = statement_timeout_ms
+    connections: dict[str, Any] = {
+        PRIMARY: connection_config(settings.database_url, statement_timeout_ms=timeout)
+    }
     apps: dict[str, Any] = {
         APP_LABEL: {
             "models": ["hub.models"],
@@ -56,7 +111,9 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         "timezone": "UTC",
     }
     if settings.read_database_url:
-        connections["replica"] = connection_config(settings.read_database_url)
+        connections[REPLICA] = connection_config(
+            settings.read_database_url, statement_timeout_ms=timeout
+        )
         config["routers"] = ["hub.db.ReplicaRouter"]
     return config
 
@@ -67,7 +124,12 @@ async def init_orm(settings: Settings) -> None:
     The context is the process-wide fallback so that every request task, and the
     console's coroutines submitted from worker threads, see the same connections.
     """
-    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+    from hub.cache import track_writes
+
+    config = tortoise_config(settings, statement_timeout_ms=settings.statement_timeout_ms)
+    await Tortoise.init(config=config, _enable_global_fallback=True)
+    # Every process that writes bumps the data versions (the server, `linju seed`, ...).
+    track_writes(settings)
 
 
 async def close_orm() -> None:

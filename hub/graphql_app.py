@@ -46,6 +46,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from hub import assets
+from hub.cache import response_cache
 from hub.services import auth
 from hub.settings import Settings
 from resolvers.context import Context, build_context
@@ -53,6 +54,8 @@ from resolvers.loaders import DataLoaders
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
+# Says how the response cache answered: hit, stored, miss or bypass.
+CACHE_HEADER = "x-linju-cache"
 
 SUBSCRIPTIONS_OVER_HTTP = (
     "Subscriptions are served over WebSocket (graphql-transport-ws) at this URL, not plain HTTP"
@@ -222,7 +225,8 @@ class HubGraphQL(GraphQL[Context, None]):
         allowed = {OperationType.QUERY}
         if method == "POST":
             allowed.add(OperationType.MUTATION)
-        try:
+
+        async def run() -> ExecutionResult:
             return await self.schema.execute(
                 request_data.query,
                 root_value=root_value,
@@ -231,6 +235,22 @@ class HubGraphQL(GraphQL[Context, None]):
                 operation_name=request_data.operation_name,
                 allowed_operation_types=allowed,
                 operation_extensions=request_data.extensions,
+            )
+
+        def outcome(result: str) -> None:
+            sub_response.headers[CACHE_HEADER] = result
+
+        try:
+            # Read queries from the response cache when they can be (hub.cache).
+            return await response_cache(self.settings).execute(
+                run,
+                schema=self.schema,
+                query=request_data.query,
+                operation_name=request_data.operation_name,
+                variables=request_data.variables,
+                viewer=context.viewer,
+                upload=(request_adapter.content_type or "").startswith("multipart/"),
+                outcome=outcome,
             )
         except MissingQueryError as exc:
             raise HTTPException(400, "No GraphQL query found in the request") from exc

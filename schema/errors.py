@@ -28,6 +28,8 @@ class ErrorCode(StrEnum):
     CONFLICT = "CONFLICT"
     # Refused before execution: too deep, too many aliases or tokens, too costly.
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    # The database cancelled a statement that ran past LINJU_STATEMENT_TIMEOUT_MS.
+    QUERY_TIMEOUT = "QUERY_TIMEOUT"
     # Masked unexpected error; ``extensions.errorId`` points to the server log.
     INTERNAL = "INTERNAL"
 
@@ -57,3 +59,25 @@ def with_code(error: GraphQLError, code: ErrorCode | str) -> GraphQLError:
     if not error_code(error):
         error.extensions = {**(error.extensions or {}), "code": str(code)}
     return error
+
+
+# PostgreSQL's SQLSTATE for a statement cancelled (by statement_timeout, among others).
+QUERY_CANCELED = "57014"
+
+
+def is_statement_timeout(exc: BaseException | None) -> bool:
+    """Whether ``exc``, or an exception it wraps, is PostgreSQL cancelling a statement.
+
+    asyncpg raises ``QueryCanceledError``; Tortoise may wrap it (``OperationalError``).
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if getattr(exc, "sqlstate", None) == QUERY_CANCELED:
+            return True
+        exc = (
+            exc.__cause__
+            or exc.__context__
+            or next((a for a in getattr(exc, "args", ()) if isinstance(a, BaseException)), None)
+        )
+    return False

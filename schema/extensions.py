@@ -56,8 +56,9 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
+from hub.observability import OperationMetrics, current_request_id
 from hub.settings import Settings
-from schema.errors import ErrorCode, error_code, with_code
+from schema.errors import ErrorCode, error_code, is_statement_timeout, with_code
 
 logger = logging.getLogger("linju.graphql")
 
@@ -70,7 +71,9 @@ def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """The schema extensions for these settings (a limit of 0 or less is off)."""
     documents = DocumentCache()
     extensions: list[Callable[[], SchemaExtension]] = [
-        ErrorPolicy,
+        # First: its code after the operation runs last, on the errors clients get.
+        *([OperationMetrics] if settings.metrics else []),
+        partial(ErrorPolicy, statement_timeout_ms=settings.statement_timeout_ms),
         partial(CachedDocuments, documents, settings),
     ]
     if settings.max_tokens > 0:
@@ -113,8 +116,9 @@ def should_mask_error(error: GraphQLError) -> bool:
 class ErrorPolicy(MaskErrors):
     """Mask unexpected errors (logged with an id) and give every error a code."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, statement_timeout_ms: int = 0) -> None:
         super().__init__(should_mask_error=should_mask_error)
+        self.statement_timeout_ms = statement_timeout_ms
 
     def on_parse(self) -> Iterator[None]:
         yield
@@ -129,11 +133,15 @@ class ErrorPolicy(MaskErrors):
             with_code(error, code)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        error_id = uuid.uuid4().hex[:12]
         original = error.original_error
+        if is_statement_timeout(original):
+            return self._timeout_error(error)
+        error_id = uuid.uuid4().hex[:12]
+        request_id = current_request_id()
         logger.error(
-            "GraphQL error %s at %s: %s",
+            "GraphQL error %s (request %s) at %s: %s",
             error_id,
+            request_id or "-",
             ".".join(str(key) for key in error.path or ()) or "-",
             error.message,
             exc_info=original if isinstance(original, BaseException) else None,
@@ -144,7 +152,28 @@ class ErrorPolicy(MaskErrors):
             source=error.source,
             positions=error.positions,
             path=error.path,
-            extensions={"code": ErrorCode.INTERNAL.value, "errorId": error_id},
+            extensions={
+                "code": ErrorCode.INTERNAL.value,
+                "errorId": error_id,
+                **({"requestId": request_id} if request_id else {}),
+            },
+        )
+
+    def _timeout_error(self, error: GraphQLError) -> GraphQLError:
+        """The database cancelled a statement: the client may narrow the query or retry."""
+        ms = self.statement_timeout_ms
+        english = f"query took longer than {ms} ms" if ms > 0 else "query timed out"
+        logger.warning(
+            "GraphQL statement timeout at %s",
+            ".".join(str(key) for key in error.path or ()) or "-",
+        )
+        return GraphQLError(
+            f"查询超时，请缩小查询范围或稍后再试 ({english})",
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": ErrorCode.QUERY_TIMEOUT.value},
         )
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:

@@ -25,6 +25,7 @@ from hub.access import Viewer, row_scope
 from hub.broker import current_broker
 from hub.enums import RequestAction as RequestActionEnum
 from hub.events import ActivityChange
+from hub.observability import subscription_open
 from resolvers.loaders import DataLoaders
 from schema.enums import RequestAction
 from schema.errors import ErrorCode, user_error
@@ -158,7 +159,7 @@ class Subscription:
 async def _request_changes(
     info: Info, viewer: Viewer, where: Q
 ) -> AsyncGenerator[RequestChange, None]:
-    async with current_broker().subscribe(events.REQUESTS) as messages:
+    async with subscription_open(), current_broker().subscribe(events.REQUESTS) as messages:
         async for message in messages:
             request = await _visible(viewer, m.ResidentRequest, message, where)
             if request is None:
@@ -172,7 +173,7 @@ async def _request_changes(
 async def _activity_changes(
     info: Info, viewer: Viewer, where: Q
 ) -> AsyncGenerator[ActivityRecorded, None]:
-    async with current_broker().subscribe(events.ACTIVITIES) as messages:
+    async with subscription_open(), current_broker().subscribe(events.ACTIVITIES) as messages:
         async for message in messages:
             activity = await _visible(viewer, m.ServiceActivity, message, where)
             if activity is None:

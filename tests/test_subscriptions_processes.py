@@ -9,17 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
@@ -30,11 +24,12 @@ from hub.enums import Role
 from hub.services.auth import create_api_token
 from hub.settings import Settings
 from schema.node import encode_global_id
-from tests.broker_servers import channel, free_port, pg_broker_url, redis_server
-from tests.conftest import BACKEND, PG_SERVER
+from tests.broker_servers import channel, pg_broker_url, redis_server
+from tests.conftest import BACKEND
+from tests.hub_processes import Server, ready, scratch_database, serve
 from tests.orm_context import side_context
 
-__all__ = ["pg_broker_url", "redis_server"]  # fixtures used below
+__all__ = ["pg_broker_url", "redis_server", "serve"]  # fixtures used below
 
 pytestmark = pytest.mark.usefixtures("orm")
 
@@ -44,7 +39,6 @@ SUBSCRIBE = """subscription {
 REPORT = """mutation($input: ReportRequestInput!) {
   reportRequest(input: $input) { request { id } errors { field code } } }"""
 PROTOCOL = "graphql-transport-ws"
-START_TIMEOUT = 60.0  # seconds for a server to answer /healthz on a busy 2-core machine
 EVENT_TIMEOUT = 20.0  # seconds the event may take, all retries included
 RETRY_EVERY = 3.0  # seconds before another mutation, in case the subscription was late
 
@@ -58,39 +52,11 @@ class Hub:
     compound_id: str
 
 
-async def _migrate(database_url: str) -> None:
-    done = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "hub.cli", "migrate"],
-        env={**_clean_env(), "LINJU_DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
-def _clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("LINJU_")}
-
-
 @pytest.fixture(scope="module")
-async def shared_database(
-    orm: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Hub]:
+async def shared_database(orm: Settings) -> AsyncIterator[Hub]:
     """A fresh migrated database of the session's backend, with an admin and a compound
     (one for the module: migrating takes seconds)."""
-    name = f"linju_ws_{uuid.uuid4().hex[:10]}"
-    if BACKEND == "postgres":
-        admin = await asyncpg.connect(f"{PG_SERVER}/postgres")
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        await admin.close()
-        url = f"{PG_SERVER}/{name}"
-    else:
-        folder = tmp_path_factory.mktemp("shared")
-        url = f"sqlite://{folder / name}.db"  # Tortoise opens SQLite files in WAL mode
-    try:
-        await _migrate(url)
+    async with scratch_database("linju_ws") as url:
         async with side_context(Settings(database_url=url)):
             user = await m.User.create(username="ws-admin", password_hash="-", role=Role.ADMIN)
             token, _ = await create_api_token(user=user, name="two-process test")
@@ -99,86 +65,6 @@ async def shared_database(
             community = await m.Community.create(street=street, name="某社区")
             compound = await m.Compound.create(community=community, name="华晨御园")
         yield Hub(url, token, encode_global_id("Compound", compound.id))
-    finally:
-        if BACKEND == "postgres":
-            admin = await asyncpg.connect(f"{PG_SERVER}/postgres")
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
-
-
-@dataclass
-class Server:
-    port: int
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    @property
-    def http(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/graphql"
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:]
-
-
-def _linju() -> list[str]:
-    script = Path(sys.executable).parent / "linju"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "hub.cli"]
-
-
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Any]:
-    """Starts `linju serve` processes; every one is stopped when the test ends."""
-    servers: list[Server] = []
-
-    def start(database_url: str, broker: str) -> Server:
-        port = free_port()
-        log = tmp_path / f"serve-{port}.log"
-        env = {
-            **_clean_env(),
-            "LINJU_DATABASE_URL": database_url,
-            "LINJU_BROKER": broker,
-            "LINJU_HOST": "127.0.0.1",
-            "LINJU_PORT": str(port),
-            "LINJU_GRAPHQL_IDE": "false",
-        }
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [*_linju(), "serve"], env=env, stdout=out, stderr=subprocess.STDOUT
-            )
-        server = Server(port, process, log)
-        servers.append(server)
-        return server
-
-    try:
-        yield start
-    finally:
-        for server in servers:
-            server.process.terminate()
-        for server in servers:
-            try:
-                server.process.wait(15)
-            except subprocess.TimeoutExpired:
-                server.process.kill()
-                server.process.wait(5)
-
-
-async def _ready(*servers: Server) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    async with httpx.AsyncClient(timeout=2) as client:
-        for server in servers:
-            while True:
-                assert server.process.poll() is None, f"server exited:\n{server.output()}"
-                try:
-                    if (await client.get(f"{server.http}/healthz")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, f"server not ready:\n{server.output()}"
-                await asyncio.sleep(0.2)
 
 
 async def _open(server: Server, token: str) -> ClientConnection:
@@ -217,10 +103,17 @@ async def _report(client: httpx.AsyncClient, server: Server, hub: Hub, text: str
 
 async def _event_across_processes(serve: Any, hub: Hub, broker: str) -> None:
     # given two servers sharing the database and the broker
-    listener, writer = serve(hub.database_url, broker), serve(hub.database_url, broker)
-    await _ready(listener, writer)
+    listener, writer = (
+        serve(hub.database_url, broker=broker),
+        serve(hub.database_url, broker=broker),
+    )
+    await ready(listener, writer)
+    await assert_event_crosses(listener, writer, hub)
 
-    # and an ADMIN subscribed over WebSocket to the first
+
+async def assert_event_crosses(listener: Server, writer: Server, hub: Hub) -> None:
+    """A subscriber on ``listener`` hears of a request reported through ``writer``."""
+    # given an ADMIN subscribed over WebSocket to the first
     socket = await _open(listener, hub.token)
     try:
         await socket.send(
@@ -269,8 +162,8 @@ async def test_event_crosses_processes_through_postgres_notify(
 async def test_a_bad_token_in_connection_init_closes_the_socket(
     serve: Any, shared_database: Hub
 ) -> None:
-    server = serve(shared_database.database_url, "memory")
-    await _ready(server)
+    server = serve(shared_database.database_url, broker="memory")
+    await ready(server)
     socket = await connect(server.ws, subprotocols=[PROTOCOL], open_timeout=10)  # type: ignore[list-item]
     await socket.send(
         json.dumps({"type": "connection_init", "payload": {"Authorization": "Bearer lj_nope"}})
@@ -281,8 +174,8 @@ async def test_a_bad_token_in_connection_init_closes_the_socket(
 
 
 async def test_an_anonymous_subscription_is_refused(serve: Any, shared_database: Hub) -> None:
-    server = serve(shared_database.database_url, "memory")
-    await _ready(server)
+    server = serve(shared_database.database_url, broker="memory")
+    await ready(server)
     socket = await connect(server.ws, subprotocols=[PROTOCOL], open_timeout=10)  # type: ignore[list-item]
     try:
         await socket.send(json.dumps({"type": "connection_init", "payload": {}}))

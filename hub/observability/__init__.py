@@ -1,36 +1,42 @@
-"""Metrics, structured logs, request ids (issue 7): STUB, to be written."""
+"""Observability: request ids, structured logs, slow-query log, Prometheus metrics.
+
+- :class:`RequestContext` (outermost middleware): ``X-Request-ID``, access log, HTTP
+  metrics; the id is on every log record and in masked GraphQL errors.
+- :func:`setup_observability`: logging in ``LINJU_LOG_FORMAT`` and the statement
+  observer (metrics, slow-query log), once per process.
+- :func:`uvicorn_log_config`: uvicorn's own loggers in the same format.
+- :func:`metrics_endpoint`: ``GET /metrics``; :func:`metrics_for_workers` prepares
+  prometheus_client's multiprocess mode for several uvicorn workers.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
-
+from hub.observability.context import RequestContext, current_request_id
+from hub.observability.logs import setup_logging, uvicorn_log_config
+from hub.observability.metrics import (
+    forget_process_at_exit,
+    metrics_endpoint,
+    metrics_for_workers,
+    subscription_open,
+)
+from hub.observability.operations import OperationMetrics
+from hub.observability.statements import watch_statements
 from hub.settings import Settings
 
-
-class RequestContext:
-    """Outermost middleware: request id, access log, request metrics."""
-
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
-        self.settings = settings
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
-
-
-async def metrics_endpoint(request: Request) -> Response:
-    return PlainTextResponse("")
+__all__ = [
+    "OperationMetrics",
+    "RequestContext",
+    "current_request_id",
+    "metrics_endpoint",
+    "metrics_for_workers",
+    "setup_observability",
+    "subscription_open",
+    "uvicorn_log_config",
+]
 
 
 def setup_observability(settings: Settings) -> None:
-    """Configure logging and the database observers (once per process)."""
-
-
-def uvicorn_log_config(settings: Settings) -> dict[str, Any] | None:
-    from uvicorn.config import LOGGING_CONFIG
-
-    return LOGGING_CONFIG
+    """Configure logging and the database observer (idempotent: the last settings win)."""
+    setup_logging(settings)
+    watch_statements(slow_query_ms=settings.slow_query_ms)
+    forget_process_at_exit()

@@ -1,8 +1,43 @@
-"""The hub's Prometheus metrics: defined once here, updated where things happen."""
+"""The hub's Prometheus metrics: defined once here, updated where things happen.
+
+One process keeps its figures in prometheus_client's default registry. Several uvicorn
+workers each have their own: with ``PROMETHEUS_MULTIPROC_DIR`` set before the workers
+start (:func:`metrics_for_workers` does it for ``linju serve --workers N``), every
+worker writes its figures to files there and a scrape of any worker adds them all up.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+import atexit
+import ipaddress
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+disable_created_metrics()  # no "_created" series beside each counter: half the series
 
 HTTP_REQUESTS = Counter(
     "linju_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
@@ -36,3 +71,192 @@ SLOW_STATEMENTS = Counter(
     ["connection"],
 )
 RATE_LIMITED = Counter("linju_rate_limited_total", "Requests refused with 429, by limit", ["limit"])
+
+# --- bounded labels ---------------------------------------------------------------
+# A label value is a time series: values chosen by clients must come from a bounded set.
+
+MAX_OPERATION_NAMES = 200  # distinct operation names per process; later ones are "other"
+_OPERATION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_ERROR_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,39}")
+_operation_names: set[str] = set()
+
+
+def operation_label(name: str | None) -> str:
+    """The label for an operation name: "anonymous", the name, or "other"."""
+    if not name:
+        return "anonymous"
+    if name in _operation_names:
+        return name
+    if not _OPERATION_NAME.fullmatch(name) or len(_operation_names) >= MAX_OPERATION_NAMES:
+        return "other"
+    _operation_names.add(name)
+    return name
+
+
+def error_code_label(code: object) -> str:
+    if code is None:
+        return "NONE"
+    return code if isinstance(code, str) and _ERROR_CODE.fullmatch(code) else "OTHER"
+
+
+@asynccontextmanager
+async def subscription_open() -> AsyncIterator[None]:
+    """Count a subscription as open while the block runs (however it ends)."""
+    SUBSCRIPTIONS_OPEN.inc()
+    try:
+        yield
+    finally:
+        SUBSCRIPTIONS_OPEN.dec()
+
+
+# --- database pool, read when scraped ----------------------------------------------
+
+
+class DatabasePoolCollector(Collector):
+    """Open, idle and maximum connections of each Tortoise connection, at scrape time.
+
+    asyncpg pools report their figures; SQLite is one connection. In multiprocess mode
+    the figures are those of the worker answering the scrape.
+    """
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        size = GaugeMetricFamily(
+            "linju_db_pool_connections", "Open database connections", labels=["connection"]
+        )
+        idle = GaugeMetricFamily(
+            "linju_db_pool_idle_connections", "Idle pooled connections", labels=["connection"]
+        )
+        most = GaugeMetricFamily(
+            "linju_db_pool_max_connections", "Pool size limit", labels=["connection"]
+        )
+        for name, client in _tortoise_clients():
+            pool: Any = getattr(client, "_pool", None)
+            if pool is not None and hasattr(pool, "get_size"):
+                size.add_metric([name], pool.get_size())
+                idle.add_metric([name], pool.get_idle_size())
+                most.add_metric([name], pool.get_max_size())
+            elif "sqlite" in type(client).__module__:
+                size.add_metric([name], 1 if getattr(client, "_connection", None) else 0)
+                most.add_metric([name], 1)
+        yield from (size, idle, most)
+
+
+def _tortoise_clients() -> list[tuple[str, Any]]:
+    from tortoise.context import get_current_context
+
+    context = get_current_context()
+    if context is None:
+        return []
+    try:
+        handler = context.connections
+        return [(alias, handler.get(alias)) for alias in handler.db_config]
+    except Exception:  # the ORM is closing or was never opened: nothing to report
+        return []
+
+
+POOL_COLLECTOR = DatabasePoolCollector()
+REGISTRY.register(POOL_COLLECTOR)
+
+
+# --- several processes --------------------------------------------------------------
+
+
+def multiprocess_mode() -> bool:
+    return bool(os.environ.get(MULTIPROC_ENV))
+
+
+def scrape() -> bytes:
+    """This process's metrics, or every worker's in multiprocess mode."""
+    if not multiprocess_mode():
+        return generate_latest(REGISTRY)
+    _forget_dead_workers(Path(os.environ[MULTIPROC_ENV]))
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    registry.register(POOL_COLLECTOR)
+    return generate_latest(registry)
+
+
+def _forget_dead_workers(directory: Path) -> None:
+    """Drop the live gauges (open subscriptions) of workers that are gone.
+
+    uvicorn ends a worker by re-raising SIGTERM, so exit hooks do not run; a worker
+    that crashed or was restarted must not count its subscriptions forever.
+    """
+    for path in directory.glob("gauge_live*_*.db"):
+        pid = path.stem.rsplit("_", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            multiprocess.mark_process_dead(int(pid), str(directory))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process with that id
+    return True
+
+
+_exit_hook_registered = False
+
+
+def forget_process_at_exit() -> None:
+    """In multiprocess mode, drop this worker's live gauges when it exits (once)."""
+    global _exit_hook_registered
+    if multiprocess_mode() and not _exit_hook_registered:
+        _exit_hook_registered = True
+        atexit.register(multiprocess.mark_process_dead, os.getpid())
+
+
+@contextmanager
+def metrics_for_workers(workers: int) -> Iterator[str | None]:
+    """Prepare multiprocess metrics for ``workers`` uvicorn workers; use around serving.
+
+    Must run before the workers start (they read ``PROMETHEUS_MULTIPROC_DIR`` when
+    they import prometheus_client). An operator's directory is emptied of the last
+    run's files; otherwise a temporary one is made and removed afterwards.
+    """
+    if workers <= 1:
+        yield None
+        return
+    given = os.environ.get(MULTIPROC_ENV)
+    if given:
+        directory = Path(given)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+        yield str(directory)
+        return
+    made = tempfile.mkdtemp(prefix="linju-metrics-")
+    os.environ[MULTIPROC_ENV] = made
+    try:
+        yield made
+    finally:
+        os.environ.pop(MULTIPROC_ENV, None)
+        shutil.rmtree(made, ignore_errors=True)
+
+
+# --- the endpoint -----------------------------------------------------------------
+
+
+def may_scrape(host: str | None) -> bool:
+    """Scrapers live on the operator's network: loopback and private addresses only.
+
+    Behind a load balancer the client address is the real client's (proxy headers),
+    so /metrics passed through by mistake still answers nobody on the internet.
+    """
+    if not host:
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    """``GET /metrics`` in the Prometheus text format."""
+    if not may_scrape(request.client.host if request.client else None):
+        return PlainTextResponse("Not Found", status_code=404)
+    return Response(scrape(), headers={"content-type": CONTENT_TYPE_LATEST})

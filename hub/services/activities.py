@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 
 from hub import models as m
 from hub.access import Viewer
+from hub.db import PRIMARY
 from hub.enums import AuditAction
 from hub.services import audit, records
 from hub.services.errors import REQUIRED, ErrorBag
@@ -67,7 +68,7 @@ async def add_participants(
     errors.raise_if_any()
     field = dataclasses.replace(spec.field("participant_ids"), key="member_ids")
     with records.integrity_as_errors(spec):
-        async with in_transaction() as conn:
+        async with in_transaction(PRIMARY) as conn:
             activity = await records.load(actor, spec, activity_id)
             await records.check_reference(actor, field, ids, errors)
             errors.raise_if_any()

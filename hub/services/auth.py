@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 
 from hub.access import tokens
 from hub.access.viewer import ANONYMOUS, Viewer
+from hub.db import PRIMARY
 from hub.enums import AuditAction
 from hub.models import ApiToken, LoginThrottle, User
 from hub.passwords import hash_password, needs_rehash, verify_password
@@ -115,7 +116,7 @@ async def login(*, settings: Settings, username: str, password: str, address: st
 
 async def _register_failure(settings: Settings, *, key: str, now: dt.datetime) -> None:
     window = dt.timedelta(minutes=settings.login_window_minutes)
-    async with in_transaction():
+    async with in_transaction(PRIMARY):
         throttle, _ = await LoginThrottle.get_or_create(key=key)
         if throttle.window_started_at is None or now - throttle.window_started_at > window:
             throttle.window_started_at = now

@@ -24,6 +24,7 @@ from tortoise.transactions import in_transaction
 from hub import models as m
 from hub.access import Viewer, row_scope, write_scope
 from hub.access.policy import EVERYTHING, NOTHING
+from hub.db import PRIMARY
 from hub.enums import AuditAction
 from hub.models.base import Searchable
 from hub.search import fold
@@ -63,7 +64,7 @@ async def create(
     require_writer(actor, spec.model, spec.label)
     assert actor is not None
     with integrity_as_errors(spec):
-        async with in_transaction() as conn:
+        async with in_transaction(PRIMARY) as conn:
             errors = ErrorBag()
             values = parse_all(spec.fields, data, errors, creating=True)
             _blank_columns(spec, values, errors, creating=True)
@@ -99,7 +100,7 @@ async def update(
     require_writer(actor, spec.model, spec.label)
     assert actor is not None
     with integrity_as_errors(spec):
-        async with in_transaction() as conn:
+        async with in_transaction(PRIMARY) as conn:
             current = await load(actor, spec, id)
             check_version(spec, current, version)
             errors = ErrorBag()
@@ -142,7 +143,7 @@ async def archive(
     require_writer(actor, spec.model, spec.label)
     assert actor is not None
     with integrity_as_errors(spec):
-        async with in_transaction():
+        async with in_transaction(PRIMARY):
             current = await load(actor, spec, id, lock=True)
             check_version(spec, current, version)
             before = await snapshot(spec, current)

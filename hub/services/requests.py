@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 from hub import models as m
 from hub.access import Viewer, row_scope
 from hub.access.policy import EVERYTHING
+from hub.db import PRIMARY
 from hub.enums import (
     AssigneeKind,
     AuditAction,
@@ -131,7 +132,7 @@ async def report(*, actor: Viewer | None, data: dict[str, Any], address: str = "
     require_writer(actor, m.ResidentRequest, REQUEST.label)
     assert actor is not None
     with integrity_as_errors(REQUEST):
-        async with in_transaction() as conn:
+        async with in_transaction(PRIMARY) as conn:
             errors = ErrorBag()
             values = parse_all(REQUEST.fields, data, errors, creating=True)
             now = _now()
@@ -343,7 +344,7 @@ async def _step(
     require_writer(actor, m.ResidentRequest, REQUEST.label)
     assert actor is not None
     with integrity_as_errors(REQUEST):
-        async with in_transaction():
+        async with in_transaction(PRIMARY):
             request = await load(actor, REQUEST, request_id)
             check_version(REQUEST, request, version)
             target = next_status(action, request.status, to)

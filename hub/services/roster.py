@@ -23,6 +23,7 @@ from tortoise.transactions import in_transaction
 from hub import models as m
 from hub.access import Viewer, write_scope
 from hub.access.policy import EVERYTHING
+from hub.db import PRIMARY
 from hub.enums import AuditAction, Gender, MemberCategory, MemberStatus, Representative
 from hub.search import fold
 from hub.services import audit
@@ -428,7 +429,7 @@ async def import_members(
     if not rows:
         report.errors = [RowError(2, "", "文件中没有党员数据 (no data rows)")]
         return report
-    async with in_transaction():
+    async with in_transaction(PRIMARY):
         report.errors, members = await _check(actor, rows)
         if report.errors or dry_run:
             return report

@@ -1,0 +1,211 @@
+"""The response cache: read queries answered again without running them.
+
+An entry holds a query's result data and, for each table the query read, the data
+version that table had *before* the query ran. A lookup is a hit only when every one of
+those versions is still current, so a write committed at any time after the snapshot —
+even while the query was running — makes the entry stale at once. Versions are bumped
+by a commit observer (:mod:`hub.cache.versions`) before the writer's call returns.
+
+Only queries are cached (never mutations or subscriptions), only results without
+errors, never multipart uploads. A Redis error never fails a request: it is logged and
+the request is served uncached.
+
+Read replicas: mutations, and the requests of a caller who wrote within
+``replica_lag_seconds``, read from the primary (:func:`hub.db.reading_primary`). A
+result read from a replica is stored only when none of its tables changed within the
+lag: the replica may not have that change yet, and the cache would keep the stale
+answer under the new version.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
+from typing import Any
+
+import orjson
+from graphql import OperationType
+from strawberry.types import ExecutionResult
+
+from hub.access.viewer import Viewer
+from hub.cache.keys import cache_key, inspect_operation, schema_fingerprint
+from hub.cache.redis_state import EPOCH, RedisState
+from hub.cache.state import LocalState, SharedState, Snapshot
+from hub.cache.tables import tracking_reads
+from hub.cache.versions import track_writes
+from hub.db import reading_primary
+from hub.observability.metrics import CACHE_LOOKUPS
+from hub.settings import Settings
+
+logger = logging.getLogger("linju.cache")
+
+Run = Callable[[], Awaitable[ExecutionResult]]
+
+
+def writer_of(viewer: Viewer) -> str | None:
+    """Who wrote, for read-your-own-writes: the account (anonymous callers never write
+    records of their own)."""
+    return f"user:{viewer.user_id}" if viewer.user_id is not None else None
+
+
+class ResponseCache:
+    """Runs GraphQL operations for one hub's settings, from the cache when it can."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.enabled = settings.response_cache
+        self.replica = settings.read_database_url is not None
+        self.state: SharedState = (
+            RedisState(settings.redis_url)
+            if settings.redis_url
+            else LocalState(max_entries=settings.cache_max_entries)
+        )
+        self._stop_tracking = track_writes(settings)
+
+    def close(self) -> None:
+        """Stop bumping this cache's shared versions and forget the cache."""
+        self._stop_tracking()
+        if _caches.get(self.settings) is self:
+            del _caches[self.settings]
+
+    async def execute(
+        self,
+        run: Run,
+        *,
+        schema: Any,
+        query: str | None,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+        viewer: Viewer,
+        upload: bool = False,
+        outcome: Callable[[str], None] | None = None,
+    ) -> ExecutionResult:
+        """Run ``run`` (``schema``'s execution of this request), or answer from the cache;
+        ``outcome`` hears hit, stored, miss or bypass."""
+        note = _Note(outcome)
+        operation = inspect_operation(query, operation_name) if query else None
+        if operation is None or operation.kind is not OperationType.QUERY:
+            note("bypass")
+            if operation is not None and operation.kind is OperationType.MUTATION:
+                return await self._mutate(run, viewer)
+            return await run()
+        key: str | None = None
+        if self.enabled and not upload:
+            fingerprint = schema_fingerprint(schema)
+            try:
+                key = cache_key(
+                    schema=fingerprint,
+                    query=query or "",
+                    operation_name=operation_name,
+                    variables=variables,
+                    viewer=viewer,
+                    personal=operation.personal,
+                )
+            except TypeError:
+                key = None
+        if key is None and not self.replica:
+            note("bypass")
+            return await run()
+        snapshot = await self._look(key, viewer)
+        if snapshot is None:  # the shared store did not answer
+            note("bypass")
+            with reading_primary() if self.replica else nullcontext():
+                return await run()
+        if key is not None and (hit := _hit(snapshot)) is not None:
+            note("hit")
+            return hit
+        note("miss" if key is not None else "bypass")
+        started = time.time()
+        primary = reading_primary() if snapshot.wrote_recently else nullcontext()
+        with primary, tracking_reads() as reads:
+            result = await run()
+        cacheable = not result.errors and result.data is not None
+        if (
+            key is not None
+            and cacheable
+            and await self._store(key, result, snapshot, reads.tables, reads.replica, started)
+        ):
+            note("stored")
+        return result
+
+    async def _mutate(self, run: Run, viewer: Viewer) -> ExecutionResult:
+        with reading_primary():
+            result = await run()
+        writer = writer_of(viewer)
+        if self.replica and writer is not None:
+            try:
+                await self.state.note_write(writer, seconds=self.settings.replica_lag_seconds)
+            except Exception:
+                logger.exception("response cache: could not note a write (replica routing)")
+        return result
+
+    async def _look(self, key: str | None, viewer: Viewer) -> Snapshot | None:
+        try:
+            return await self.state.lookup(key, writer=writer_of(viewer) if self.replica else None)
+        except Exception:
+            logger.exception("response cache: lookup failed, serving uncached")
+            return None
+
+    async def _store(
+        self,
+        key: str,
+        result: ExecutionResult,
+        snapshot: Snapshot,
+        tables: set[str],
+        from_replica: bool,
+        started: float,
+    ) -> bool:
+        lag = self.settings.replica_lag_seconds
+        if from_replica and any(started - snapshot.bumped.get(t, 0.0) < lag for t in tables):
+            return False  # the replica may not have that write yet
+        depends = {table: snapshot.versions.get(table, 0) for table in tables}
+        if EPOCH in snapshot.versions:
+            depends[EPOCH] = snapshot.versions[EPOCH]
+        try:
+            entry = orjson.dumps({"d": result.data, "x": result.extensions, "v": depends})
+        except TypeError:
+            return False  # a value that is not plain JSON: answer it, do not keep it
+        try:
+            await self.state.store(key, entry, ttl=self.settings.cache_ttl_seconds)
+        except Exception:
+            logger.exception("response cache: could not store an entry")
+            return False
+        return True
+
+
+class _Note:
+    """Counts an outcome in the metrics and tells the caller of it."""
+
+    __slots__ = ("outcome",)
+
+    def __init__(self, outcome: Callable[[str], None] | None) -> None:
+        self.outcome = outcome
+
+    def __call__(self, result: str) -> None:
+        CACHE_LOOKUPS.labels(result=result).inc()
+        if self.outcome is not None:
+            self.outcome(result)
+
+
+def _hit(snapshot: Snapshot) -> ExecutionResult | None:
+    """The cached result when the entry exists and all its versions are current."""
+    if snapshot.entry is None:
+        return None
+    entry = orjson.loads(snapshot.entry)
+    current = snapshot.versions
+    if any(current.get(table, 0) != version for table, version in entry["v"].items()):
+        return None
+    return ExecutionResult(data=entry["d"], errors=None, extensions=entry["x"])
+
+
+_caches: dict[Settings, ResponseCache] = {}
+
+
+def response_cache(settings: Settings) -> ResponseCache:
+    """This process's cache for these settings (created on first use)."""
+    cache = _caches.get(settings)
+    if cache is None:
+        cache = _caches[settings] = ResponseCache(settings)
+    return cache

@@ -1,0 +1,98 @@
+"""Request body size limit (``413``): by ``Content-Length``, and while reading a body
+sent without one (chunked), so that no request makes the hub buffer more than the limit.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hub.limits.responses import send_refusal
+from hub.settings import Settings
+
+PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+
+
+class BodyTooLarge(Exception):
+    """Raised into the application when the streamed body passes the limit."""
+
+
+def _message(limit: int) -> str:
+    return f"请求体过大，上限为 {limit} 字节 (request body larger than {limit} bytes)"
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+class BodySizeLimit:
+    """Refuse request bodies over ``settings.max_body_bytes`` (0: no limit)."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.limit = settings.max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.limit <= 0:
+            await self.app(scope, receive, send)
+            return
+        length = _content_length(scope)
+        if length is None:  # chunked: count while the application reads
+            await _Guarded(self.app, self.limit, scope, receive, send).run()
+        elif length > self.limit:
+            await self._refuse(send)
+        else:  # the server delivers no more than Content-Length
+            await self.app(scope, receive, send)
+
+    async def _refuse(self, send: Send) -> None:
+        await send_refusal(send, status=413, message=_message(self.limit), code=PAYLOAD_TOO_LARGE)
+
+
+class _Guarded:
+    """One request whose body is counted as the application reads it.
+
+    Past the limit the application's read fails (``BodyTooLarge``); whatever it then
+    answers is dropped and the client gets the 413 instead, unless a response had
+    already started.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, scope: Scope, receive: Receive, send: Send):
+        self.app, self.limit, self.scope = app, limit, scope
+        self._receive, self._send = receive, send
+        self.received = 0
+        self.too_large = False
+        self.started = False
+
+    async def run(self) -> None:
+        try:
+            await self.app(self.scope, self.receive, self.send)
+        except Exception:
+            if not self.too_large:
+                raise
+        if self.too_large and not self.started:
+            await send_refusal(
+                self._send, status=413, message=_message(self.limit), code=PAYLOAD_TOO_LARGE
+            )
+
+    async def receive(self) -> Message:
+        if self.too_large:
+            raise BodyTooLarge
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            if self.received > self.limit:
+                self.too_large = True
+                raise BodyTooLarge
+        return message
+
+    async def send(self, message: Message) -> None:
+        if self.too_large and not self.started:
+            return  # the application's answer to the failed read; the 413 replaces it
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self._send(message)

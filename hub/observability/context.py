@@ -1,0 +1,167 @@
+"""Request ids and the access log: the outermost middleware.
+
+Every HTTP request and WebSocket connection gets an id: the caller's ``X-Request-ID``
+when it is sane (a load balancer's or a client's), else a new one. It is returned as
+``X-Request-ID``, set on every log record made while the request runs, and put in
+masked GraphQL errors, so that a user's screenshot leads to the log lines.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from contextvars import ContextVar
+
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hub.observability.metrics import HTTP_REQUESTS, HTTP_SECONDS
+from hub.settings import Settings
+
+HEADER = b"x-request-id"
+# Long enough not to collide by chance, short and plain enough to log as it is.
+_SANE_ID = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:-]{7,127}")
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# Probes (load balancer, scraper) succeed every few seconds: logged at DEBUG.
+QUIET_ROUTES = frozenset({"/healthz", "/metrics"})
+CLIENT_CLOSED = 499  # no response was sent: the client went away first (nginx's code)
+
+REQUEST_ID: ContextVar[str | None] = ContextVar("linju_request_id", default=None)
+
+access_logger = logging.getLogger("linju.access")
+logger = logging.getLogger("linju.http")
+
+
+def current_request_id() -> str | None:
+    """The id of the request being served, or None outside a request."""
+    return REQUEST_ID.get()
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def incoming_request_id(scope: Scope) -> str | None:
+    """The caller's X-Request-ID if it is 8–128 letters, digits or ``._:-``."""
+    for name, value in scope.get("headers") or ():
+        if name == HEADER:
+            return value.decode("ascii") if _SANE_ID.fullmatch(value) else None
+    return None
+
+
+def route_template(scope: Scope) -> str:
+    """The path template of the route serving ``scope`` (bounded, unlike raw paths)."""
+    route = scope.get("route")
+    if route is None:  # answered before routing (e.g. 413, 429): find where it was going
+        router = getattr(scope.get("app"), "router", None)
+        partial = None
+        for candidate in getattr(router, "routes", ()):
+            match, _ = candidate.matches(scope)
+            if match == Match.FULL:
+                route = candidate
+                break
+            if match == Match.PARTIAL and partial is None:
+                partial = candidate
+        route = route or partial
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) and path else "unmatched"
+
+
+class RequestContext:
+    """Outermost middleware: request id, access log, request metrics."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        request_id = incoming_request_id(scope) or new_request_id()
+        token = REQUEST_ID.set(request_id)
+        try:
+            if scope["type"] == "http":
+                await self._http(scope, receive, send, request_id)
+            else:
+                await self.app(scope, receive, _with_id(send, request_id, "websocket.accept"))
+        finally:
+            REQUEST_ID.reset(token)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
+        started = time.perf_counter()
+        status = 0
+        tagged = _with_id(send, request_id, "http.response.start")
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await tagged(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            if status or self.settings.debug:
+                status = status or 500
+                raise  # too late for an answer of ours (or the debug page wants it)
+            status = 500
+            logger.exception("unhandled error in %s %s", scope["method"], scope["path"])
+            await _internal_error(send_with_id, request_id)
+        finally:
+            self._record(scope, status or CLIENT_CLOSED, time.perf_counter() - started)
+
+    def _record(self, scope: Scope, status: int, seconds: float) -> None:
+        route = route_template(scope)
+        method = scope["method"] if scope["method"] in METHODS else "other"
+        HTTP_REQUESTS.labels(method, route, str(status)).inc()
+        HTTP_SECONDS.labels(route).observe(seconds)
+        client = scope.get("client")
+        level = logging.DEBUG if route in QUIET_ROUTES and status < 400 else logging.INFO
+        # The path without its query string: GET queries may carry personal data.
+        access_logger.log(
+            level,
+            "%s %s %d %.1f ms %s",
+            method,
+            scope["path"],
+            status,
+            seconds * 1000,
+            client[0] if client else "-",
+            extra={
+                "method": method,
+                "path": scope["path"],
+                "route": route,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 1),
+                "client": client[0] if client else None,
+            },
+        )
+
+
+def _with_id(send: Send, request_id: str, start: str) -> Send:
+    header = (HEADER, request_id.encode("ascii"))
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == start:
+            headers = [h for h in message.get("headers") or () if h[0].lower() != HEADER]
+            message = {**message, "headers": [*headers, header]}
+        await send(message)
+
+    return wrapped
+
+
+async def _internal_error(send: Send, request_id: str) -> None:
+    body = f"Internal server error (request id {request_id})".encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
