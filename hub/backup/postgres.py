@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import asyncpg
 from tortoise.backends.base.config_generator import expand_db_url
@@ -91,10 +91,14 @@ async def _applied(conn: asyncpg.Connection, schema: str) -> list[str]:
     return [row["name"] for row in rows]
 
 
+class _Sink(Protocol):
+    def write(self, data: bytes, /) -> object: ...
+
+
 class _Counting:
     """A file-like sink that counts what COPY writes through it."""
 
-    def __init__(self, out: IO[bytes]) -> None:
+    def __init__(self, out: _Sink) -> None:
         self.out, self.bytes = out, 0
 
     def write(self, data: bytes) -> None:
