@@ -32,7 +32,7 @@ class BenchDatabase:
         return f"{self.server}/{self.name}"
 
 
-async def _admin(server: str, sql: str) -> None:
+async def admin_sql(server: str, sql: str) -> None:
     conn = await asyncpg.connect(f"{server}/postgres", timeout=10)
     try:
         await conn.execute(sql)
@@ -49,7 +49,7 @@ async def create(server: str = DEFAULT_SERVER, *, scale: int = 1) -> BenchDataba
     from seeds.loader import load_demo
 
     name = f"linju_bench_{uuid.uuid4().hex[:10]}"
-    await _admin(server, f'CREATE DATABASE "{name}"')
+    await admin_sql(server, f'CREATE DATABASE "{name}"')
     database = BenchDatabase(server=server, name=name)
     try:
         settings = Settings(database_url=database.url)
@@ -82,4 +82,4 @@ async def create(server: str = DEFAULT_SERVER, *, scale: int = 1) -> BenchDataba
 
 
 async def drop(database: BenchDatabase) -> None:
-    await _admin(database.server, f'DROP DATABASE IF EXISTS "{database.name}" WITH (FORCE)')
+    await admin_sql(database.server, f'DROP DATABASE IF EXISTS "{database.name}" WITH (FORCE)')

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.database import admin_sql
 from bench.load_report import Scenario, cache_outcomes, markdown, outcomes_between, summarise
 from bench.server import wait_ready
 
@@ -120,16 +121,6 @@ class Database:
     created: bool  # made by this run (so dropped at the end unless kept)
 
 
-async def _admin_sql(server: str, sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(f"{server}/postgres", timeout=10)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 def _linju(database_url: str, *arguments: str, timeout: float) -> str:
     env = {**_clean_env(), "LINJU_DATABASE_URL": database_url}
     done = subprocess.run(
@@ -146,7 +137,7 @@ def _clean_env() -> dict[str, str]:
 
 def create_database(server: str, scale: int) -> Database:
     name = f"linju_load_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin_sql(server, f'CREATE DATABASE "{name}"'))
+    asyncio.run(admin_sql(server, f'CREATE DATABASE "{name}"'))
     database = Database(f"{server}/{name}", created=True)
     try:
         started = time.perf_counter()
@@ -163,7 +154,7 @@ def create_database(server: str, scale: int) -> Database:
 
 def drop_database(server: str, database: Database) -> None:
     name = database.url.rsplit("/", 1)[1]
-    asyncio.run(_admin_sql(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(admin_sql(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def _make_fixture(database_url: str) -> dict[str, Any]:

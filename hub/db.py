@@ -142,8 +142,13 @@ async def migrate(settings: Settings, *, target: str | None = None) -> None:
     Runs in a context of its own so that it neither needs nor disturbs the
     serving connections.
     """
+    await migrate_config(tortoise_config(settings), target=target)
+
+
+async def migrate_config(config: dict[str, Any], *, target: str | None = None) -> None:
+    """Run the hub's migrations (up to ``target``, e.g. ``hub.0001_initial``) on a config."""
     async with TortoiseContext():
-        await migrate_api(config=tortoise_config(settings), target=target)
+        await migrate_api(config=config, target=target)
 
 
 async def applied_migrations(connection_name: str = "default") -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 DEMO_SECRET_KEY = "linju-demo-secret-change-me-before-production"
 
@@ -178,3 +179,13 @@ def _broker(raw: str) -> str:
 def get_settings() -> Settings:
     """The process-wide settings."""
     return load_settings()
+
+
+def pop_url_option(url: str, name: str, default: str) -> tuple[str, str]:
+    """(``url`` without its ``?name=`` query option, that option's value or ``default``):
+    options of the hub's own (a broker channel, a key prefix) ride on service URLs."""
+    parts = urlsplit(url)
+    options = parse_qsl(parts.query, keep_blank_values=True)
+    value = next((v for k, v in options if k == name), default)
+    rest = urlencode([(k, v) for k, v in options if k != name])
+    return urlunsplit(parts._replace(query=rest)), value

@@ -14,11 +14,10 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
 
-from hub.settings import SettingsError
+from hub.settings import SettingsError, pop_url_option
 
 CONNECT_TIMEOUT = 5.0
 DEFAULT_PREFIX = "linju"
@@ -38,13 +37,10 @@ class SharedRedis:
 
 def split_prefix(url: str) -> tuple[str, str]:
     """(the URL without its ``prefix`` option, the prefix it names or the default)."""
-    parts = urlsplit(url)
-    options = parse_qsl(parts.query, keep_blank_values=True)
-    prefix = next((v for k, v in options if k == "prefix"), DEFAULT_PREFIX)
+    address, prefix = pop_url_option(url, "prefix", DEFAULT_PREFIX)
     if not _PREFIX.fullmatch(prefix):
         raise SettingsError(f"LINJU_REDIS_URL prefix must be letters, digits, _.-, got {prefix!r}")
-    rest = urlencode([(k, v) for k, v in options if k != "prefix"])
-    return urlunsplit(parts._replace(query=rest)), prefix
+    return address, prefix
 
 
 _clients: dict[tuple[str, int], SharedRedis] = {}

@@ -1,12 +1,8 @@
-"""What backups and restores share: the error type, schema and count checks, migrations."""
+"""What backups and restores share: the error type, schema and count checks."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-from tortoise.context import TortoiseContext
-from tortoise.migrations.api import migrate as migrate_api
 
 from hub.health import migrations_on_disk
 
@@ -50,9 +46,3 @@ def describe_rows(counts: Mapping[str, int], *, limit: int = 4) -> str:
     full = sorted(((rows, table) for table, rows in counts.items() if rows), reverse=True)
     text = ", ".join(f"{table} {rows} 行" for rows, table in full[:limit])
     return text + (f", … ({len(full)} 张表 tables)" if len(full) > limit else "")
-
-
-async def migrate_config(config: dict[str, Any], *, target: str | None = None) -> None:
-    """Run the hub's migrations (up to ``target``, e.g. ``hub.0001_initial``) on a config."""
-    async with TortoiseContext():
-        await migrate_api(config=config, target=target)

@@ -23,9 +23,9 @@ from tortoise.migrations.recorder import MigrationRecorder
 from tortoise.migrations.schema_editor import AsyncpgSchemaEditor
 
 from hub.backup.archive import CHUNK, extract_payload
-from hub.backup.common import MIGRATIONS_TABLE, BackupError, compare_counts, migrate_config
+from hub.backup.common import MIGRATIONS_TABLE, BackupError, compare_counts
 from hub.cli_errors import DatabaseUnreachable
-from hub.db import APP_LABEL, connection_config, tortoise_config
+from hub.db import APP_LABEL, connection_config, migrate_config, tortoise_config
 from hub.settings import Settings
 
 CONNECT_TIMEOUT = 10.0

@@ -19,9 +19,8 @@ from hub.backup.common import (
     MIGRATIONS_TABLE,
     BackupError,
     compare_counts,
-    migrate_config,
 )
-from hub.db import APP_LABEL, tortoise_config
+from hub.db import APP_LABEL, migrate_config, tortoise_config
 from hub.settings import Settings
 
 

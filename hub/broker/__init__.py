@@ -29,9 +29,8 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from hub.settings import Settings, SettingsError
+from hub.settings import Settings, SettingsError, pop_url_option
 
 logger = logging.getLogger("linju.broker")
 
@@ -150,13 +149,10 @@ class MemoryBroker(Broker):
 
 def split_channel(url: str) -> tuple[str, str]:
     """(the URL without its ``channel`` option, the wire channel it names or the default)."""
-    parts = urlsplit(url)
-    options = parse_qsl(parts.query, keep_blank_values=True)
-    channel = next((v for k, v in options if k == "channel"), WIRE_CHANNEL)
+    address, channel = pop_url_option(url, "channel", WIRE_CHANNEL)
     if not _CHANNEL_NAME.fullmatch(channel):
         raise SettingsError(f"broker channel must be letters, digits or _, got {channel!r}")
-    rest = urlencode([(k, v) for k, v in options if k != "channel"])
-    return urlunsplit(parts._replace(query=rest)), channel
+    return address, channel
 
 
 def create_broker(settings: Settings) -> Broker:

@@ -22,8 +22,8 @@ from tortoise.fields.relational import ManyToManyFieldInstance
 from tortoise.models import Model
 
 from hub import db_observe
+from hub.db import PRIMARY
 
-PRIMARY = "default"
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
