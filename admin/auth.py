@@ -1,14 +1,18 @@
 """Signing in to the console with hub accounts (ADMIN and CURATOR), and its session.
 
 The session is Flask's signed cookie (``settings.secret_key``), so any number of
-stateless processes accept it; it holds the user's id and token version — revoking a
-user's tokens (``token_version``) also ends their console sessions — the CSRF secret
-and the chosen language. Passwords are checked by ``hub.services.auth.login``, with
+processes accept it; it names a server-side login session (``LoginSession``) and holds
+the user's id and token version, the CSRF secret and the chosen language. Signing out
+revokes that login session, so a copy of the cookie replayed later is signed out too;
+revoking a user's tokens (``token_version``) or sessions ends their console sessions.
+Each request checks the session through the credential cache (no database round trip
+while it is warm). Passwords are checked by ``hub.services.auth.authenticate``, with
 the API's throttling and audit log.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,12 +30,19 @@ from hub.access import Viewer
 from hub.enums import AuditAction, Role
 from hub.models import User
 from hub.services import audit
-from hub.services.auth import AuthError, login, viewer_for
+from hub.services.auth import (
+    AuthError,
+    authenticate,
+    console_account,
+    end_session,
+    open_console_session,
+)
 from hub.settings import Settings
 
 CONSOLE_ROLES = (Role.ADMIN, Role.CURATOR)
 USER_KEY = "uid"
 TOKEN_VERSION_KEY = "tv"
+SESSION_ID_KEY = "sid"
 SESSION_HOURS = 12
 
 
@@ -73,23 +84,34 @@ def current_viewer() -> Viewer | None:
 
 
 def load_viewer() -> None:
-    """Before each request: who is signed in (one query), or nobody."""
+    """Before each request: who is signed in (its login session still open), or nobody."""
     g.viewer = None
     g.user_name = ""
     user_id = session.get(USER_KEY)
     if user_id is None or (request.endpoint or "").endswith(".static"):
         return
-    user = bridge.run(User.get_or_none(id=user_id))
-    if (
-        user is None
-        or not user.is_active
-        or user.role not in CONSOLE_ROLES
-        or user.token_version != session.get(TOKEN_VERSION_KEY)
-    ):
+    session_id = session.get(SESSION_ID_KEY)
+    token_version = session.get(TOKEN_VERSION_KEY)
+    settings: Settings = current_app.config["LINJU_SETTINGS"]
+    try:
+        if not all(isinstance(v, int) for v in (user_id, session_id, token_version)):
+            raise AuthError("no session")  # a cookie from before server-side sessions
+        account = bridge.run(
+            console_account(
+                settings=settings,
+                user_id=user_id,
+                session_id=session_id,
+                token_version=token_version,
+            )
+        )
+    except AuthError:
+        account = None
+    if account is None or account.viewer.role not in CONSOLE_ROLES:
         session.pop(USER_KEY, None)
+        session.pop(SESSION_ID_KEY, None)
         return
-    g.viewer = viewer_for(user)
-    g.user_name = user.display_name or user.username
+    g.viewer = dataclasses.replace(account.viewer, session_id=session_id)
+    g.user_name = account.display_name or account.viewer.username
 
 
 def client_address() -> str:
@@ -135,8 +157,8 @@ class LoginView(BaseView):
     def sign_in(self, username: str, password: str) -> str | None:
         """Start a session for a good password; the message to show otherwise."""
         try:
-            signed = bridge.run(
-                login(
+            user = bridge.run(
+                authenticate(
                     settings=self.settings,
                     username=username.strip(),
                     password=password,
@@ -145,14 +167,17 @@ class LoginView(BaseView):
             )
         except AuthError as exc:
             return exc.message
-        user = signed.user
         if user.role not in CONSOLE_ROLES:
             return str(lazy("该账号无权使用管理后台（仅限管理员和维护员）"))
+        session_id = bridge.run(
+            open_console_session(user=user, hours=SESSION_HOURS, address=client_address())
+        )
         language = session.get(SESSION_KEY)
         session.clear()  # a new session: nothing carried over from before signing in
         session.permanent = True
         session[USER_KEY] = user.id
         session[TOKEN_VERSION_KEY] = user.token_version
+        session[SESSION_ID_KEY] = session_id
         session[SESSION_KEY] = user.language if user.language in LANGUAGES else language
         return None
 
@@ -169,6 +194,10 @@ class LogoutView(BaseView):
         form = LogoutForm(request.form)
         if not form.validate():
             abort(400)
+        session_id = session.get(SESSION_ID_KEY)
+        if isinstance(session_id, int):
+            # Server-side: a copy of this cookie replayed later is signed out too.
+            bridge.run(end_session(session_id=session_id))
         session.clear()
         flash(str(lazy("您已退出登录")), "info")
         return redirect(url_for("login.index"))
@@ -213,6 +242,7 @@ async def _remember_language(viewer: Viewer, language: str, address: str) -> Non
 
 def configure_session(app: Flask, settings: Settings) -> None:
     app.session_interface = HubSessionInterface()
+    app.config["LINJU_SETTINGS"] = settings
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_NAME="linju_console",

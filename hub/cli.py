@@ -76,7 +76,17 @@ async def hub_database(settings: Settings, *, require_schema: bool = True) -> As
             status = await schema_status(timeout=CONNECT_TIMEOUT)
             if not status.up_to_date:
                 raise SchemaNotMigrated(status)
-        yield
+        # A command's writes bump the shared data versions too, so that running servers
+        # hear of them (a revoked token stops within a second, cached answers go).
+        from hub.cache import track_writes
+        from hub.shared import close_shared_redis
+
+        stop_tracking = track_writes(settings)
+        try:
+            yield
+        finally:
+            stop_tracking()
+            await close_shared_redis()
 
 
 def ensure_port_free(host: str, port: int) -> None:

@@ -25,7 +25,7 @@ REPLICA = "replica"
 
 # Account records are read from the primary always: a token just issued must work and
 # a revoked one must stop working at once, whatever the replica's lag.
-PRIMARY_ONLY_TABLES = frozenset({"hub_user", "api_token", "login_throttle"})
+PRIMARY_ONLY_TABLES = frozenset({"hub_user", "api_token", "login_throttle", "login_session"})
 
 _read_primary: ContextVar[bool] = ContextVar("linju_read_primary", default=False)
 

@@ -24,7 +24,7 @@ class SessionPayload:
     )
     access_token_expires_at: dt.datetime | None = strawberry.field(description="访问令牌到期")
     refresh_token: str | None = strawberry.field(
-        description="刷新令牌 Exchange for new tokens with refreshSession"
+        description="刷新令牌 Exchange once for new tokens with refreshSession"
     )
     refresh_token_expires_at: dt.datetime | None = strawberry.field(description="刷新令牌到期")
     account: User | None = strawberry.field(description="登录的账号 The account")
@@ -55,7 +55,9 @@ class SessionPayload:
 
 @strawberry.type(description="退出结果 Result of logging out")
 class LogoutPayload:
-    ok: bool = strawberry.field(description="已使此前的全部令牌失效 Every earlier token revoked")
+    ok: bool = strawberry.field(
+        description="已结束会话 The session (or, everywhere, every session) has ended"
+    )
 
 
 def _address(info: Info) -> str:
@@ -84,7 +86,12 @@ class AuthMutation:
             return SessionPayload.refused(exc)
         return SessionPayload.of(session)
 
-    @strawberry.mutation(description="刷新会话 New tokens for a valid refresh token")
+    @strawberry.mutation(
+        description=(
+            "刷新会话 New tokens for the current refresh token; each refresh token works "
+            "once, and a spent one presented again ends the whole session"
+        )
+    )
     async def refresh_session(
         self,
         info: Info,
@@ -98,13 +105,23 @@ class AuthMutation:
             return SessionPayload.refused(exc, field="refreshToken")
         return SessionPayload.of(session)
 
-    @strawberry.mutation(description="退出：使本账号此前签发的全部令牌失效 Log out everywhere")
-    async def logout(self, info: Info) -> LogoutPayload:
+    @strawberry.mutation(
+        description=(
+            "退出：结束本次登录会话 Log out: end this login session (its access and refresh "
+            "tokens); everywhere, or with an API token: every session and token of the account"
+        )
+    )
+    async def logout(
+        self,
+        info: Info,
+        everywhere: Annotated[
+            bool, strawberry.argument(description="所有设备 End every session of the account")
+        ] = False,
+    ) -> LogoutPayload:
         viewer = info.context.viewer
         if viewer.user_id is None:
             raise user_error("请先登录 (log in first)", ErrorCode.UNAUTHENTICATED)
-        user = await m.User.get(id=viewer.user_id)
-        await auth.revoke_sessions(user=user)
+        await auth.logout(viewer=viewer, everywhere=everywhere)
         return LogoutPayload(ok=True)
 
 

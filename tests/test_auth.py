@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 
@@ -10,9 +11,9 @@ import pytest
 
 from hub.access import tokens
 from hub.enums import AuditAction, Role
-from hub.models import ApiToken, AuditLog, User
+from hub.models import ApiToken, AuditLog, LoginSession, User
 from hub.passwords import hash_password
-from hub.services import auth
+from hub.services import auth, credentials
 from hub.settings import Settings
 
 pytestmark = pytest.mark.usefixtures("orm")
@@ -108,10 +109,82 @@ async def test_refresh_token_is_not_an_access_token_and_rotates(
             settings=settings, authorization=f"Bearer {session.refresh_token}"
         )
     renewed = await auth.refresh(settings=settings, refresh_token=session.refresh_token)
+    assert renewed.refresh_token != session.refresh_token
+    assert renewed.session_id == session.session_id
     viewer = await auth.resolve_bearer(
         settings=settings, authorization=f"Bearer {renewed.access_token}"
     )
+    assert viewer.user_id == user.id and viewer.session_id == session.session_id
+    # the new refresh token works once more, and so on
+    again = await auth.refresh(settings=settings, refresh_token=renewed.refresh_token)
+    assert again.access_token
+
+
+async def test_a_spent_refresh_token_revokes_the_whole_session(
+    settings: Settings, user: User
+) -> None:
+    # Given a session whose refresh token was used (by the owner, or by a thief)
+    session = await auth.login(settings=settings, username=user.username, password=PASSWORD)
+    renewed = await auth.refresh(settings=settings, refresh_token=session.refresh_token)
+    other = await auth.login(settings=settings, username=user.username, password=PASSWORD)
+
+    # When the spent refresh token is presented again
+    with pytest.raises(auth.AuthError, match="失效"):
+        await auth.refresh(settings=settings, refresh_token=session.refresh_token)
+
+    # Then every token of that session stops: the old and the new pair alike
+    for call in (
+        auth.resolve_bearer(settings=settings, authorization=f"Bearer {session.access_token}"),
+        auth.resolve_bearer(settings=settings, authorization=f"Bearer {renewed.access_token}"),
+        auth.refresh(settings=settings, refresh_token=renewed.refresh_token),
+    ):
+        with pytest.raises(auth.AuthError, match="失效"):
+            await call
+    record = await LoginSession.get(id=session.session_id)
+    assert record.revoked_at is not None and record.revoked_reason == "reuse"
+    # and the account's other sessions go on
+    viewer = await auth.resolve_bearer(
+        settings=settings, authorization=f"Bearer {other.access_token}"
+    )
     assert viewer.user_id == user.id
+
+
+async def test_refreshing_twice_at_once_gives_one_new_pair(settings: Settings, user: User) -> None:
+    session = await auth.login(settings=settings, username=user.username, password=PASSWORD)
+    results = await asyncio.gather(
+        *(auth.refresh(settings=settings, refresh_token=session.refresh_token) for _ in range(5)),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, auth.Session) for r in results) <= 1
+    assert sum(isinstance(r, auth.AuthError) for r in results) >= 4
+
+
+async def test_logout_ends_only_this_session_unless_everywhere(
+    settings: Settings, user: User
+) -> None:
+    first = await auth.login(settings=settings, username=user.username, password=PASSWORD)
+    second = await auth.login(settings=settings, username=user.username, password=PASSWORD)
+    viewer = await auth.resolve_bearer(
+        settings=settings, authorization=f"Bearer {first.access_token}"
+    )
+
+    await auth.logout(viewer=viewer)
+
+    for call in (
+        auth.resolve_bearer(settings=settings, authorization=f"Bearer {first.access_token}"),
+        auth.refresh(settings=settings, refresh_token=first.refresh_token),
+    ):
+        with pytest.raises(auth.AuthError, match="失效"):
+            await call
+    still = await auth.resolve_bearer(
+        settings=settings, authorization=f"Bearer {second.access_token}"
+    )
+    assert still.session_id == second.session_id
+
+    await auth.logout(viewer=still, everywhere=True)
+    with pytest.raises(auth.AuthError, match="失效"):
+        await auth.resolve_bearer(settings=settings, authorization=f"Bearer {second.access_token}")
+    assert await LoginSession.filter(user_id=user.id, revoked_at=None).count() == 0
 
 
 async def test_revoking_sessions_invalidates_issued_tokens(settings: Settings, user: User) -> None:
@@ -133,6 +206,7 @@ async def test_api_token_is_stored_hashed_records_use_and_can_be_revoked(
     assert secret not in (stored.token_hash, stored.prefix) and stored.last_used_at is None
     viewer = await auth.resolve_bearer(settings=settings, authorization=f"Bearer {secret}")
     assert viewer.user_id == user.id
+    await credentials.background_writes_done()
     assert (await ApiToken.get(id=record.id)).last_used_at is not None
     await auth.revoke_api_token(token=stored)
     with pytest.raises(auth.AuthError, match="撤销"):

@@ -1,4 +1,9 @@
-"""Signed access/refresh tokens for people, hashed API tokens for service clients."""
+"""Signed access/refresh tokens for people, hashed API tokens for service clients.
+
+Access and refresh tokens name their login session (``sid``, see
+``hub.models.LoginSession``); a refresh token also carries its number in the session's
+rotation (``gen``): only the current one is good.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +34,8 @@ class TokenClaims:
     token_version: int
     kind: TokenKind
     expires_at: dt.datetime
+    session_id: int | None = None
+    generation: int | None = None
 
 
 def _now() -> dt.datetime:
@@ -42,6 +49,8 @@ def issue(
     token_version: int,
     kind: TokenKind,
     now: dt.datetime | None = None,
+    session_id: int | None = None,
+    generation: int | None = None,
 ) -> tuple[str, dt.datetime]:
     """A signed token and its expiry."""
     issued = now or _now()
@@ -60,6 +69,10 @@ def issue(
         "exp": int(expires.timestamp()),
         "jti": uuid.uuid4().hex,
     }
+    if session_id is not None:
+        payload["sid"] = session_id
+    if generation is not None:
+        payload["gen"] = generation
     return jwt.encode(payload, settings.secret_key, algorithm=_ALGORITHM), expires
 
 
@@ -85,9 +98,19 @@ def read(settings: Settings, token: str, *, kind: TokenKind) -> TokenClaims:
             token_version=int(payload["ver"]),
             kind=kind,
             expires_at=dt.datetime.fromtimestamp(payload["exp"], dt.UTC),
+            session_id=_optional_int(payload.get("sid")),
+            generation=_optional_int(payload.get("gen")),
         )
     except (TypeError, ValueError):
         raise TokenError("令牌无效 (invalid token)") from None
+
+
+def _optional_int(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("not an integer claim")
+    return value
 
 
 # --- API tokens -------------------------------------------------------------------

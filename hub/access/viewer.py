@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hub.enums import Role
 
@@ -17,6 +17,9 @@ class Viewer:
     street_id: int | None = None
     community_id: int | None = None
     unit_id: int | None = None
+    # The login session of the credential (None: an API token, or no credential); not
+    # part of equality: two sessions of one account are the same viewer.
+    session_id: int | None = field(default=None, compare=False)
 
     @property
     def is_authenticated(self) -> bool:

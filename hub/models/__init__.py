@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from hub.models.accounts import ApiToken, AuditLog, LoginThrottle, User
+from hub.models.accounts import ApiToken, AuditLog, LoginSession, LoginThrottle, User
 from hub.models.base import Record, Searchable
 from hub.models.geography import Building, Community, Compound, District, Street
 from hub.models.partners import (
@@ -40,6 +40,7 @@ __models__ = [
     RequestEvent,
     User,
     LoginThrottle,
+    LoginSession,
     ApiToken,
     AuditLog,
 ]
@@ -56,6 +57,7 @@ __all__ = [
     "Compound",
     "District",
     "JointMeeting",
+    "LoginSession",
     "LoginThrottle",
     "Member",
     "MemberDuty",

@@ -1,4 +1,4 @@
-"""The hub's own records: users, API tokens and the audit log."""
+"""The hub's own records: users, login sessions, API tokens and the audit log."""
 
 from __future__ import annotations
 
@@ -47,12 +47,39 @@ class LoginThrottle(Record):
     """Failed logins per username (existing or not, so that both behave alike)."""
 
     key = fields.CharField(max_length=100, unique=True, description="Folded username")
+    # Attempts counted in this window: confirmed failures plus those still being checked
+    # (an attempt is reserved before its password is verified, so that concurrent
+    # logins cannot check more passwords than the limit allows).
     failures = fields.IntField(default=0)
+    pending = fields.IntField(default=0, description="Attempts being checked now")
     window_started_at = fields.DatetimeField(null=True)
     locked_until = fields.DatetimeField(null=True)
 
     class Meta:
         table = "login_throttle"
+        ordering = ["id"]
+
+
+class LoginSession(Record):
+    """One sign-in: the family of refresh tokens it issues, or a console session.
+
+    Access and refresh tokens carry its id. A refresh token is good once (its
+    ``generation`` must be the current one), and a spent one presented again revokes
+    the whole session. Logging out revokes it.
+    """
+
+    user = fields.ForeignKeyField(
+        "hub.User", related_name="sessions", on_delete=fields.CASCADE, db_index=True
+    )
+    channel = fields.CharField(max_length=10, description="api or console")
+    generation = fields.IntField(default=1, description="Number of the valid refresh token")
+    expires_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
+    revoked_reason = fields.CharField(max_length=20, default="")
+    address = fields.CharField(max_length=64, default="")
+
+    class Meta:
+        table = "login_session"
         ordering = ["id"]
 
 

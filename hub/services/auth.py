@@ -1,30 +1,72 @@
-"""Logging in, refreshing, API tokens and resolving a bearer token to a viewer.
+"""Logging in and out, rotating refresh tokens, API tokens, and resolving a bearer token
+to a viewer.
 
 No answer tells whether a username exists: unknown usernames are verified against
 a dummy hash, throttled and locked exactly like known ones, and every failure has
 the same message.
+
+A login opens a *login session* (``LoginSession``): its access and refresh tokens name
+it. A refresh token is good once — refreshing returns a new pair — and a spent one
+presented again is taken for theft: the whole session is revoked, the thief's tokens
+and the victim's alike. ``logout`` ends the caller's session; ``revoke_sessions`` (or
+``logout(everywhere=True)``) ends every session of the account and every token issued
+to it (``token_version``).
+
+Resolving a bearer token reads no database while the credential cache is warm
+(:mod:`hub.access.credential_cache`): access tokens are verified in memory, and the
+account, session and API-token states come from the cache, which any revocation,
+deactivation or logout in any process invalidates.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
+from typing import Literal
 
+from tortoise.expressions import F
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from hub.access import tokens
+from hub.access.credential_cache import credential_cache
 from hub.access.viewer import ANONYMOUS, Viewer
 from hub.db import PRIMARY
 from hub.enums import AuditAction
-from hub.models import ApiToken, LoginThrottle, User
+from hub.models import ApiToken, LoginSession, User
 from hub.passwords import hash_password, needs_rehash, verify_password
 from hub.search import fold
-from hub.services import audit
+from hub.services import audit, credentials, login_throttle
+from hub.services.credentials import LAST_USED_RESOLUTION, Account, viewer_for
 from hub.settings import Settings
 
+__all__ = [
+    "INVALID_CREDENTIALS",
+    "LAST_USED_RESOLUTION",
+    "Account",
+    "AuthError",
+    "Session",
+    "authenticate",
+    "console_account",
+    "create_api_token",
+    "end_session",
+    "login",
+    "logout",
+    "open_console_session",
+    "refresh",
+    "resolve_bearer",
+    "revoke_api_token",
+    "revoke_sessions",
+    "viewer_for",
+]
+
 INVALID_CREDENTIALS = "用户名或密码错误 (wrong username or password)"
-# Refresh last_used_at at most this often, so that a busy client does not write per request.
-LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+NO_LONGER_VALID = "令牌已失效 (token no longer valid)"
+API_TOKEN_REFUSED = "API 令牌无效或已撤销 (API token invalid or revoked)"
+
+Channel = Literal["api", "console"]
 
 
 class AuthError(Exception):
@@ -43,17 +85,7 @@ class Session:
     access_expires_at: dt.datetime
     refresh_token: str
     refresh_expires_at: dt.datetime
-
-
-def viewer_for(user: User) -> Viewer:
-    return Viewer(
-        user_id=user.id,
-        username=user.username,
-        role=user.role,
-        street_id=user.street_id,  # type: ignore[attr-defined]
-        community_id=user.community_id,  # type: ignore[attr-defined]
-        unit_id=user.partner_unit_id,  # type: ignore[attr-defined]
-    )
+    session_id: int
 
 
 def _now() -> dt.datetime:
@@ -64,13 +96,17 @@ def _throttle_key(username: str) -> str:
     return fold(username)[:100] or "-"
 
 
-async def login(*, settings: Settings, username: str, password: str, address: str = "") -> Session:
-    """Check a username and password; a Session, or AuthError."""
+# --- logging in -------------------------------------------------------------------
+
+
+async def authenticate(
+    *, settings: Settings, username: str, password: str, address: str = ""
+) -> User:
+    """Check a username and password (throttled and audited); the user, or AuthError."""
     now = _now()
-    key = _throttle_key(username)
-    throttle = await LoginThrottle.get_or_none(key=key)
-    if throttle and throttle.locked_until and throttle.locked_until > now:
-        minutes = max(1, int((throttle.locked_until - now).total_seconds() // 60) + 1)
+    try:
+        reservation = await login_throttle.reserve(settings, key=_throttle_key(username), now=now)
+    except login_throttle.Locked as locked:
         await audit.record(
             actor=None,
             action=AuditAction.LOGIN_FAILED,
@@ -80,13 +116,23 @@ async def login(*, settings: Settings, username: str, password: str, address: st
             after={"reason": "locked"},
         )
         raise AuthError(
-            f"登录失败次数过多，请 {minutes} 分钟后再试 (too many failed logins, retry later)",
+            f"登录失败次数过多，请 {locked.minutes} 分钟后再试 "
+            "(too many failed logins, retry later)",
             "LOCKED",
+        ) from None
+    user: User | None = None
+    accepted = False
+    try:
+        user = await User.get_or_none(username=username)
+        # argon2 takes tens of milliseconds: not on the event loop.
+        ok = await asyncio.to_thread(
+            verify_password, user.password_hash if user else None, password
         )
-    user = await User.get_or_none(username=username)
-    ok = verify_password(user.password_hash if user else None, password)
-    if not (user and ok and user.is_active):
-        await _register_failure(settings, key=key, now=now)
+        accepted = bool(user and ok and user.is_active)
+    finally:
+        # Also when cancelled: an attempt that was checked stays counted.
+        await login_throttle.settle(settings, reservation, succeeded=accepted, now=_now())
+    if user is None or not accepted:
         await audit.record(
             actor=None,
             action=AuditAction.LOGIN_FAILED,
@@ -96,8 +142,6 @@ async def login(*, settings: Settings, username: str, password: str, address: st
             address=address,
         )
         raise AuthError(INVALID_CREDENTIALS)
-    if throttle:
-        await throttle.delete()
     user.last_login_at = now
     update = ["last_login_at"]
     if needs_rehash(user.password_hash):
@@ -111,55 +155,149 @@ async def login(*, settings: Settings, username: str, password: str, address: st
         entity_id=user.id,
         address=address,
     )
-    return _session(settings, user, now)
+    return user
 
 
-async def _register_failure(settings: Settings, *, key: str, now: dt.datetime) -> None:
-    window = dt.timedelta(minutes=settings.login_window_minutes)
-    async with in_transaction(PRIMARY):
-        throttle, _ = await LoginThrottle.get_or_create(key=key)
-        if throttle.window_started_at is None or now - throttle.window_started_at > window:
-            throttle.window_started_at = now
-            throttle.failures = 0
-        throttle.failures += 1
-        if throttle.failures >= settings.login_max_failures:
-            throttle.locked_until = now + dt.timedelta(minutes=settings.login_lock_minutes)
-            throttle.failures = 0
-            throttle.window_started_at = None
-        await throttle.save()
+async def login(*, settings: Settings, username: str, password: str, address: str = "") -> Session:
+    """Check a username and password; a new login session with its tokens, or AuthError."""
+    user = await authenticate(
+        settings=settings, username=username, password=password, address=address
+    )
+    now = _now()
+    record = await _open_session(
+        user,
+        channel="api",
+        expires_at=now + dt.timedelta(days=settings.refresh_token_days),
+        address=address,
+    )
+    return _tokens(settings, user, record.id, generation=record.generation, now=now)
 
 
-def _session(settings: Settings, user: User, now: dt.datetime) -> Session:
+async def open_console_session(*, user: User, hours: int, address: str = "") -> int:
+    """A console session for an authenticated user; its id (kept in the console cookie)."""
+    record = await _open_session(
+        user, channel="console", expires_at=_now() + dt.timedelta(hours=hours), address=address
+    )
+    return record.id
+
+
+async def _open_session(
+    user: User, *, channel: Channel, expires_at: dt.datetime, address: str
+) -> LoginSession:
+    return await LoginSession.create(
+        user=user, channel=channel, expires_at=expires_at, address=address[:64]
+    )
+
+
+def _tokens(
+    settings: Settings, user: User, session_id: int, *, generation: int, now: dt.datetime
+) -> Session:
     access, access_exp = tokens.issue(
-        settings, user_id=user.id, token_version=user.token_version, kind="access", now=now
+        settings,
+        user_id=user.id,
+        token_version=user.token_version,
+        kind="access",
+        now=now,
+        session_id=session_id,
     )
-    refresh, refresh_exp = tokens.issue(
-        settings, user_id=user.id, token_version=user.token_version, kind="refresh", now=now
+    refresh_token, refresh_exp = tokens.issue(
+        settings,
+        user_id=user.id,
+        token_version=user.token_version,
+        kind="refresh",
+        now=now,
+        session_id=session_id,
+        generation=generation,
     )
-    return Session(user, access, access_exp, refresh, refresh_exp)
+    return Session(user, access, access_exp, refresh_token, refresh_exp, session_id)
+
+
+# --- refreshing: each refresh token once --------------------------------------------
 
 
 async def refresh(*, settings: Settings, refresh_token: str) -> Session:
-    """A new session for a valid refresh token of an active user."""
+    """A new pair of tokens for the current refresh token of a live session.
+
+    A spent refresh token revokes its session: whoever holds the newer one (the thief or
+    the victim) is signed out too, and the owner signs in again.
+    """
     try:
         claims = tokens.read(settings, refresh_token, kind="refresh")
     except tokens.TokenError as exc:
         raise AuthError(str(exc)) from None
-    user = await _current_user(claims)
-    return _session(settings, user, _now())
-
-
-async def _current_user(claims: tokens.TokenClaims) -> User:
+    if claims.session_id is None or claims.generation is None:
+        raise AuthError(NO_LONGER_VALID)  # issued before sessions existed
     user = await User.get_or_none(id=claims.user_id)
     if user is None or not user.is_active or user.token_version != claims.token_version:
-        raise AuthError("令牌已失效 (token no longer valid)")
-    return user
+        raise AuthError(NO_LONGER_VALID)
+    now = _now()
+    rotated = await LoginSession.filter(
+        id=claims.session_id,
+        user_id=user.id,
+        generation=claims.generation,
+        revoked_at=None,
+        expires_at__gt=now,
+    ).update(
+        generation=claims.generation + 1,
+        expires_at=now + dt.timedelta(days=settings.refresh_token_days),
+    )
+    if not rotated:
+        await _refused_refresh(claims, user)
+        raise AuthError(NO_LONGER_VALID)
+    return _tokens(settings, user, claims.session_id, generation=claims.generation + 1, now=now)
+
+
+async def _refused_refresh(claims: tokens.TokenClaims, user: User) -> None:
+    """A refresh token that is not the session's current one: if it is a spent one of a
+    live session, someone replays it — end the session."""
+    record = await LoginSession.get_or_none(id=claims.session_id, user_id=user.id)
+    if record is None or record.revoked_at is not None:
+        return
+    if record.generation > (claims.generation or 0):
+        await _revoke(LoginSession.filter(id=record.id), reason="reuse")
+        await audit.record(
+            actor=viewer_for(user),
+            action=AuditAction.UPDATE,
+            entity="LoginSession",
+            entity_id=record.id,
+            after={"revoked": "reuse of a spent refresh token"},
+        )
+
+
+# --- ending sessions ----------------------------------------------------------------
+
+
+async def _revoke(query: QuerySet[LoginSession], *, reason: str) -> int:
+    return await query.filter(revoked_at=None).update(revoked_at=_now(), revoked_reason=reason)
+
+
+async def end_session(*, session_id: int, reason: str = "logout") -> bool:
+    """Revoke one login session (its tokens or console cookie stop working at once)."""
+    return bool(await _revoke(LoginSession.filter(id=session_id), reason=reason))
 
 
 async def revoke_sessions(*, user: User) -> None:
-    """Invalidate every access and refresh token issued to ``user`` so far."""
-    user.token_version += 1
-    await user.save(update_fields=["token_version"])
+    """Invalidate every access and refresh token and every session of ``user`` so far."""
+    async with in_transaction(PRIMARY):
+        await User.filter(id=user.id).update(token_version=F("token_version") + 1)
+        await _revoke(LoginSession.filter(user_id=user.id), reason="revoked")
+    await user.refresh_from_db(fields=["token_version"])
+
+
+async def logout(*, viewer: Viewer, everywhere: bool = False) -> None:
+    """End the caller's login session; everywhere (or for an API token, which has no
+    session): every session and token of the account."""
+    if viewer.user_id is None:
+        raise AuthError("请先登录 (log in first)")
+    if viewer.session_id is not None and not everywhere:
+        await end_session(session_id=viewer.session_id)
+        return
+    user = await User.get_or_none(id=viewer.user_id)
+    if user is not None:
+        await revoke_sessions(user=user)
+
+
+# --- resolving credentials ----------------------------------------------------------
 
 
 async def resolve_bearer(*, settings: Settings, authorization: str | None) -> Viewer:
@@ -171,29 +309,61 @@ async def resolve_bearer(*, settings: Settings, authorization: str | None) -> Vi
         raise AuthError("请使用 Authorization: Bearer <令牌> (use a Bearer token)")
     token = token.strip()
     if tokens.is_api_token(token):
-        return await _resolve_api_token(token)
+        return await _resolve_api_token(settings, token)
     try:
         claims = tokens.read(settings, token, kind="access")
     except tokens.TokenError as exc:
         raise AuthError(str(exc)) from None
-    return viewer_for(await _current_user(claims))
-
-
-async def _resolve_api_token(token: str) -> Viewer:
-    record = await ApiToken.get_or_none(token_hash=tokens.hash_api_token(token)).select_related(
-        "user"
+    found = await _session_account(
+        settings,
+        user_id=claims.user_id,
+        session_id=claims.session_id,
+        token_version=claims.token_version,
     )
+    if claims.session_id is None:
+        return found.viewer
+    return dataclasses.replace(found.viewer, session_id=claims.session_id)
+
+
+async def console_account(
+    *, settings: Settings, user_id: int, session_id: int, token_version: int
+) -> Account:
+    """The account of a console session that is still good, or AuthError."""
+    return await _session_account(
+        settings, user_id=user_id, session_id=session_id, token_version=token_version
+    )
+
+
+async def _session_account(
+    settings: Settings, *, user_id: int, session_id: int | None, token_version: int
+) -> Account:
+    cache = credential_cache(settings.redis_url)
+    generation = await cache.generation()
+    found = await credentials.account(cache, generation, user_id)
+    if found is None or not found.is_active or found.token_version != token_version:
+        raise AuthError(NO_LONGER_VALID)
+    if session_id is not None:
+        state = await credentials.session(cache, generation, session_id)
+        if state is None or state.user_id != user_id or state.revoked or state.expires_at <= _now():
+            raise AuthError(NO_LONGER_VALID)
+    return found
+
+
+async def _resolve_api_token(settings: Settings, token: str) -> Viewer:
+    cache = credential_cache(settings.redis_url)
+    generation = await cache.generation()
+    state = await credentials.api_token(cache, generation, tokens.hash_api_token(token))
     now = _now()
-    if (
-        record is None
-        or record.revoked_at is not None
-        or (record.expires_at is not None and record.expires_at <= now)
-        or not record.user.is_active
-    ):
-        raise AuthError("API 令牌无效或已撤销 (API token invalid or revoked)")
-    if record.last_used_at is None or now - record.last_used_at > LAST_USED_RESOLUTION:
-        await ApiToken.filter(id=record.id).update(last_used_at=now)
-    return viewer_for(record.user)
+    if state is None or state.revoked or (state.expires_at is not None and state.expires_at <= now):
+        raise AuthError(API_TOKEN_REFUSED)
+    owner = await credentials.account(cache, generation, state.user_id)
+    if owner is None or not owner.is_active:
+        raise AuthError(API_TOKEN_REFUSED)
+    credentials.note_use(state, now)
+    return owner.viewer
+
+
+# --- API tokens -------------------------------------------------------------------
 
 
 async def create_api_token(
