@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import httpx
+
 from hub.enums import AuditAction, Role
-from hub.models import AuditLog, District, Street, User
+from hub.models import AuditLog, District, LoginSession, Street, User
 from hub.services.auth import INVALID_CREDENTIALS
 from hub.settings import Settings
 from tests.admin_support import (
@@ -108,6 +110,31 @@ async def test_signing_out_ends_the_session(console_server: Server, unique_name:
         assert out.status_code == 302
         assert (await client.get("/admin/member/")).status_code == 302
     finally:
+        await client.close()
+
+
+async def test_a_cookie_replayed_after_signing_out_is_signed_out(
+    console_server: Server, unique_name: str
+) -> None:
+    # Given a signed-in console session whose cookie someone copied
+    user = await make_account(unique_name, Role.ADMIN)
+    client = await signed_in(console_server, unique_name)
+    copied = httpx.Cookies(client.http.cookies)
+    replay = Console(console_server.url)
+    try:
+        replay.http.cookies = copied
+        assert (await replay.get("/admin/member/")).status_code == 200
+
+        # When its owner signs out
+        out = await client.submit("/admin/", "/admin/logout/", {})
+        assert out.status_code == 302
+
+        # Then the copy is signed out too: the session ended on the server
+        assert (await replay.get("/admin/member/")).status_code == 302
+        ended = await LoginSession.get(user_id=user.id, channel="console")
+        assert ended.revoked_at is not None and ended.revoked_reason == "logout"
+    finally:
+        await replay.close()
         await client.close()
 
 

@@ -124,13 +124,17 @@ async def api_token(
 
 # --- last_used_at, off the request's path -----------------------------------------
 
+def _clock() -> float:
+    return time.monotonic()
+
+
 _written: dict[int, float] = {}  # token id → when this process last wrote (monotonic)
 _background: set[asyncio.Task[None]] = set()
 
 
 def note_use(token: ApiTokenState, now: dt.datetime) -> None:
     """Record that ``token`` was used now — at most once a minute, in the background."""
-    clock = time.monotonic()
+    clock = _clock()
     resolution = LAST_USED_RESOLUTION.total_seconds()
     last = _written.get(token.id)
     if last is None and token.last_used_at is not None:
