@@ -25,6 +25,7 @@ COMMON = {
 MORE_MODEL_LABELS: dict[type[Model], str] = {
     m.AuditLog: "审计日志",
     m.LoginThrottle: "登录限制",
+    m.LoginSession: "登录会话",
     m.ApiToken: "API 令牌",
 }
 

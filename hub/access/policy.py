@@ -85,6 +85,7 @@ SCOPE_PATHS: dict[type[Model], ScopePaths] = {
     # The hub's own records
     m.User: ScopePaths(admin_only=True),
     m.LoginThrottle: ScopePaths(admin_only=True),
+    m.LoginSession: ScopePaths(admin_only=True),
     m.ApiToken: ScopePaths(admin_only=True),
     m.AuditLog: ScopePaths(admin_only=True),
 }
