@@ -93,19 +93,20 @@ def load_viewer() -> None:
     session_id = session.get(SESSION_ID_KEY)
     token_version = session.get(TOKEN_VERSION_KEY)
     settings: Settings = current_app.config["LINJU_SETTINGS"]
-    try:
-        if not all(isinstance(v, int) for v in (user_id, session_id, token_version)):
-            raise AuthError("no session")  # a cookie from before server-side sessions
-        account = bridge.run(
-            console_account(
-                settings=settings,
-                user_id=user_id,
-                session_id=session_id,
-                token_version=token_version,
+    account = None
+    # A cookie from before server-side sessions has no session id: signed out.
+    if isinstance(user_id, int) and isinstance(session_id, int) and isinstance(token_version, int):
+        try:
+            account = bridge.run(
+                console_account(
+                    settings=settings,
+                    user_id=user_id,
+                    session_id=session_id,
+                    token_version=token_version,
+                )
             )
-        )
-    except AuthError:
-        account = None
+        except AuthError:
+            account = None
     if account is None or account.viewer.role not in CONSOLE_ROLES:
         session.pop(USER_KEY, None)
         session.pop(SESSION_ID_KEY, None)
