@@ -228,3 +228,13 @@ async def test_missing_header_is_anonymous_and_other_schemes_are_refused(
     assert not (await auth.resolve_bearer(settings=settings, authorization=None)).is_authenticated
     with pytest.raises(auth.AuthError):
         await auth.resolve_bearer(settings=settings, authorization="Basic dXNlcjpwYXNz")
+
+
+async def test_a_login_clears_the_accounts_sessions_that_ran_out(
+    settings: Settings, user: User
+) -> None:
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    old = await LoginSession.create(user=user, channel="api", expires_at=past)
+    session = await auth.login(settings=settings, username=user.username, password=PASSWORD)
+    assert not await LoginSession.exists(id=old.id)
+    assert await LoginSession.exists(id=session.session_id)

@@ -184,6 +184,9 @@ async def open_console_session(*, user: User, hours: int, address: str = "") -> 
 async def _open_session(
     user: User, *, channel: Channel, expires_at: dt.datetime, address: str
 ) -> LoginSession:
+    # The account's sessions that have run out are of no more use (their refresh tokens
+    # have expired too): each login clears them, so the table stays small.
+    await LoginSession.filter(user_id=user.id, expires_at__lt=_now()).delete()
     return await LoginSession.create(
         user=user, channel=channel, expires_at=expires_at, address=address[:64]
     )
@@ -301,7 +304,12 @@ async def logout(*, viewer: Viewer, everywhere: bool = False) -> None:
 
 
 async def resolve_bearer(*, settings: Settings, authorization: str | None) -> Viewer:
-    """The viewer for an ``Authorization`` header value (anonymous when absent)."""
+    """The viewer for an ``Authorization`` header value (anonymous when absent).
+
+    No database round trip once the credential cache is warm. An access token that
+    names no session (issued before sessions existed, or by ``tokens.issue`` directly)
+    is checked against the account's ``token_version`` alone.
+    """
     if not authorization:
         return ANONYMOUS
     scheme, _, token = authorization.strip().partition(" ")
