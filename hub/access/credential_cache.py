@@ -21,6 +21,7 @@ read, nothing is served from the cache (the database decides) until it answers a
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -40,6 +41,8 @@ UNSHARED_TTL_SECONDS = 1.0
 # (the writer logged it) cannot keep a revoked credential alive for long.
 MAX_AGE_SECONDS = 60.0
 MAX_ENTRIES = 10_000
+# A Redis that does not answer in time costs a request no more than this.
+REDIS_TIMEOUT_SECONDS = 1.0
 _WARN_EVERY = 60.0
 
 Generation = tuple[Any, ...]
@@ -71,7 +74,8 @@ class CredentialCache:
             # Set first: requests arriving during the round trip use the last answer.
             self._shared_checked = now
             try:
-                snapshot = await RedisState(self.redis_url).lookup(None, writer=None)
+                async with asyncio.timeout(REDIS_TIMEOUT_SECONDS):
+                    snapshot = await RedisState(self.redis_url).lookup(None, writer=None)
             except Exception as exc:
                 self._shared = None
                 if now - self._warned >= _WARN_EVERY:
