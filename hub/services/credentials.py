@@ -124,6 +124,7 @@ async def api_token(
 
 # --- last_used_at, off the request's path -----------------------------------------
 
+
 def _clock() -> float:
     return time.monotonic()
 
