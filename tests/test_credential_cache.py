@@ -218,3 +218,18 @@ async def test_without_redis_answers_the_database_decides(
     await auth.revoke_api_token(token=record)
     with pytest.raises(auth.AuthError):
         await auth.resolve_bearer(settings=broken, authorization=f"Bearer {secret}")
+
+
+def test_without_redis_an_entry_lives_one_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Nothing tells this process of another's writes: entries must run out by themselves.
+    now = [1000.0]
+    monkeypatch.setattr(cc, "_clock", lambda: now[0])
+    cache = cc.CredentialCache(redis_url=None)
+    generation = (1, 2, 3)
+    cache.put("k", generation, "v")
+    now[0] += 0.5
+    assert cache.get("k", generation) == "v"
+    assert cache.get("k", (1, 2, 4)) is cc.MISSING  # a local write: gone at once
+    cache.put("k", generation, "v")
+    now[0] += cc.UNSHARED_TTL_SECONDS + 0.01
+    assert cache.get("k", generation) is cc.MISSING

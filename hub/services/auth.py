@@ -105,7 +105,9 @@ async def authenticate(
     """Check a username and password (throttled and audited); the user, or AuthError."""
     now = _now()
     try:
-        reservation = await login_throttle.reserve(settings, key=_throttle_key(username), now=now)
+        reservation = await login_throttle.reserve(
+            settings=settings, key=_throttle_key(username), now=now
+        )
     except login_throttle.Locked as locked:
         await audit.record(
             actor=None,
@@ -131,7 +133,9 @@ async def authenticate(
         accepted = bool(user and ok and user.is_active)
     finally:
         # Also when cancelled: an attempt that was checked stays counted.
-        await login_throttle.settle(settings, reservation, succeeded=accepted, now=_now())
+        await login_throttle.settle(
+            settings=settings, reservation=reservation, succeeded=accepted, now=_now()
+        )
     if user is None or not accepted:
         await audit.record(
             actor=None,
@@ -347,11 +351,11 @@ async def _session_account(
 ) -> Account:
     cache = credential_cache(settings.redis_url)
     generation = await cache.generation()
-    found = await credentials.account(cache, generation, user_id)
+    found = await credentials.account(cache=cache, generation=generation, user_id=user_id)
     if found is None or not found.is_active or found.token_version != token_version:
         raise AuthError(NO_LONGER_VALID)
     if session_id is not None:
-        state = await credentials.session(cache, generation, session_id)
+        state = await credentials.session(cache=cache, generation=generation, session_id=session_id)
         if state is None or state.user_id != user_id or state.revoked or state.expires_at <= _now():
             raise AuthError(NO_LONGER_VALID)
     return found
@@ -360,14 +364,16 @@ async def _session_account(
 async def _resolve_api_token(settings: Settings, token: str) -> Viewer:
     cache = credential_cache(settings.redis_url)
     generation = await cache.generation()
-    state = await credentials.api_token(cache, generation, tokens.hash_api_token(token))
+    state = await credentials.api_token(
+        cache=cache, generation=generation, token_hash=tokens.hash_api_token(token)
+    )
     now = _now()
     if state is None or state.revoked or (state.expires_at is not None and state.expires_at <= now):
         raise AuthError(API_TOKEN_REFUSED)
-    owner = await credentials.account(cache, generation, state.user_id)
+    owner = await credentials.account(cache=cache, generation=generation, user_id=state.user_id)
     if owner is None or not owner.is_active:
         raise AuthError(API_TOKEN_REFUSED)
-    credentials.note_use(state, now)
+    credentials.note_use(token=state, now=now)
     return owner.viewer
 
 

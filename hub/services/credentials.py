@@ -63,7 +63,7 @@ def viewer_for(user: User) -> Viewer:
 
 
 async def account(
-    cache: CredentialCache, generation: Generation | None, user_id: int
+    *, cache: CredentialCache, generation: Generation | None, user_id: int
 ) -> Account | None:
     key = ("user", user_id)
     found = cache.get(key, generation)
@@ -83,7 +83,7 @@ async def account(
 
 
 async def session(
-    cache: CredentialCache, generation: Generation | None, session_id: int
+    *, cache: CredentialCache, generation: Generation | None, session_id: int
 ) -> SessionState | None:
     key = ("session", session_id)
     found = cache.get(key, generation)
@@ -102,7 +102,7 @@ async def session(
 
 
 async def api_token(
-    cache: CredentialCache, generation: Generation | None, token_hash: str
+    *, cache: CredentialCache, generation: Generation | None, token_hash: str
 ) -> ApiTokenState | None:
     key = ("api", token_hash)
     found = cache.get(key, generation)
@@ -133,7 +133,7 @@ _written: dict[int, float] = {}  # token id → when this process last wrote (mo
 _background: set[asyncio.Task[None]] = set()
 
 
-def note_use(token: ApiTokenState, now: dt.datetime) -> None:
+def note_use(*, token: ApiTokenState, now: dt.datetime) -> None:
     """Record that ``token`` was used now — at most once a minute, in the background."""
     clock = _clock()
     resolution = LAST_USED_RESOLUTION.total_seconds()

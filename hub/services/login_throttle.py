@@ -50,7 +50,7 @@ def _minutes_until(until: dt.datetime, now: dt.datetime) -> int:
     return max(1, int((until - now).total_seconds() // 60) + 1)
 
 
-async def reserve(settings: Settings, *, key: str, now: dt.datetime) -> Reservation:
+async def reserve(*, settings: Settings, key: str, now: dt.datetime) -> Reservation:
     """Count an attempt for ``key`` before it is checked; Locked when it may not try."""
     window = dt.timedelta(minutes=settings.login_window_minutes)
     for _ in range(_MAX_TRIES):
@@ -86,7 +86,7 @@ async def reserve(settings: Settings, *, key: str, now: dt.datetime) -> Reservat
 
 
 async def settle(
-    settings: Settings, reservation: Reservation, *, succeeded: bool, now: dt.datetime
+    *, settings: Settings, reservation: Reservation, succeeded: bool, now: dt.datetime
 ) -> None:
     """Record how a reserved attempt ended (a failure stays counted)."""
     for _ in range(_MAX_TRIES):
