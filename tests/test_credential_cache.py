@@ -214,7 +214,7 @@ async def test_without_redis_answers_the_database_decides(
     with caplog.at_level(logging.WARNING, logger="linju.auth"):
         viewer = await auth.resolve_bearer(settings=broken, authorization=f"Bearer {secret}")
     assert viewer.user_id == user.id
-    assert cc.credential_cache(broken.redis_url).entries == {}  # nothing kept
+    assert cc.credential_cache(broken).entries == {}  # nothing kept
     await auth.revoke_api_token(token=record)
     with pytest.raises(auth.AuthError):
         await auth.resolve_bearer(settings=broken, authorization=f"Bearer {secret}")

@@ -30,6 +30,7 @@ from typing import Any
 
 from hub.cache.redis_state import EPOCH, RedisState
 from hub.cache.state import LOCAL_VERSIONS
+from hub.settings import Settings
 
 logger = logging.getLogger("linju.auth")
 
@@ -124,12 +125,14 @@ class CredentialCache:
 
 
 MISSING = _MISSING
-_caches: dict[str | None, CredentialCache] = {}
+_caches: dict[tuple[str, str | None], CredentialCache] = {}
 
 
-def credential_cache(redis_url: str | None) -> CredentialCache:
-    """This process's cache for a hub sharing state through ``redis_url`` (or not)."""
-    cache = _caches.get(redis_url)
+def credential_cache(settings: Settings) -> CredentialCache:
+    """This process's cache for a hub's database, sharing versions through its Redis
+    (or not). Ids are only unique within one database: one cache per database."""
+    key = (settings.database_url, settings.redis_url)
+    cache = _caches.get(key)
     if cache is None:
-        cache = _caches[redis_url] = CredentialCache(redis_url=redis_url)
+        cache = _caches[key] = CredentialCache(redis_url=settings.redis_url)
     return cache

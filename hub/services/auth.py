@@ -349,7 +349,7 @@ async def console_account(
 async def _session_account(
     settings: Settings, *, user_id: int, session_id: int | None, token_version: int
 ) -> Account:
-    cache = credential_cache(settings.redis_url)
+    cache = credential_cache(settings)
     generation = await cache.generation()
     found = await credentials.account(cache=cache, generation=generation, user_id=user_id)
     if found is None or not found.is_active or found.token_version != token_version:
@@ -362,7 +362,7 @@ async def _session_account(
 
 
 async def _resolve_api_token(settings: Settings, token: str) -> Viewer:
-    cache = credential_cache(settings.redis_url)
+    cache = credential_cache(settings)
     generation = await cache.generation()
     state = await credentials.api_token(
         cache=cache, generation=generation, token_hash=tokens.hash_api_token(token)
