@@ -15,8 +15,9 @@ from websockets.asyncio.client import connect
 
 from hub.app import create_app
 from hub.enums import Role
-from hub.models import User
+from hub.models import LoginThrottle, User
 from hub.passwords import hash_password
+from hub.search import fold
 from hub.services import auth
 from hub.settings import Settings
 from tests.admin_support import serve
@@ -159,6 +160,8 @@ async def test_a_success_forgives_the_failures_before_it(
     for _ in range(settings.login_max_failures - 1):
         assert _code(await _login(client, user.username, WRONG)) == "UNAUTHENTICATED"
     assert (await _login(client, user.username, PASSWORD))["accessToken"]
+    # with nothing left to count, the username has no throttle row at all
+    assert not await LoginThrottle.exists(key=fold(user.username))
 
 
 async def test_logins_over_a_websocket_count_against_the_same_lock(

@@ -100,11 +100,15 @@ async def settle(
             failures = max(failures - 1 - reservation.confirmed_before, pending)
         elif failures - pending >= settings.login_max_failures and locked_until is None:
             locked_until = now + dt.timedelta(minutes=settings.login_lock_minutes)
-        changed = await LoginThrottle.filter(id=row.id, version=row.version).update(
-            failures=failures,
-            pending=pending,
-            locked_until=locked_until,
-            version=row.version + 1,
-        )
+        current = LoginThrottle.filter(id=row.id, version=row.version)
+        if failures == 0 and pending == 0 and locked_until is None:
+            changed = await current.delete()  # nothing left to count: no row, as before
+        else:
+            changed = await current.update(
+                failures=failures,
+                pending=pending,
+                locked_until=locked_until,
+                version=row.version + 1,
+            )
         if changed:
             return
