@@ -149,7 +149,7 @@ async def authenticate(
     user.last_login_at = now
     update = ["last_login_at"]
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        user.password_hash = await asyncio.to_thread(hash_password, password)
         update.append("password_hash")
     await user.save(update_fields=update)
     await audit.record(
