@@ -26,7 +26,10 @@ from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ErrorMessage,
+    SubscribeMessage,
+)
 
 from hub.access import tokens
 from hub.access.viewer import ANONYMOUS, Viewer
@@ -231,7 +234,7 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             refusal = session.caps.start_operation(account, on_connection=len(self.operations))
         if refusal is not None:
             await self.send_message(
-                {"id": message["id"], "type": "error", "payload": [refusal.error()]}
+                ErrorMessage(id=message["id"], type="error", payload=[refusal.error()])
             )
             return
         await super().handle_subscribe(message)

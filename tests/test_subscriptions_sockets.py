@@ -148,14 +148,18 @@ async def test_a_connection_loses_what_its_credential_lost(
     assert not any('"next"' in str(frame) for frame in listener.frames)
 
 
-async def test_a_connection_closes_when_its_access_token_expires(
-    orm: Settings, served: Served, w: World
+@pytest.mark.parametrize("kind", ["access token", "api token"])
+async def test_a_connection_closes_when_its_token_expires(
+    orm: Settings, served: Served, w: World, kind: str
 ) -> None:
-    # given an access token with two seconds to live
+    # given a token with two seconds to live
     user = await account(w.name)
-    lifetime = dt.timedelta(minutes=orm.access_token_minutes)
-    soon = dt.datetime.now(dt.UTC) - lifetime + dt.timedelta(seconds=2)
-    token = access_token(orm, user, now=soon)
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
+    if kind == "access token":
+        lifetime = dt.timedelta(minutes=orm.access_token_minutes)
+        token = access_token(orm, user, now=expires - lifetime)
+    else:
+        token, _ = await auth.create_api_token(user=user, name="short", expires_at=expires)
     async with socket(served, token) as listener:
         await listener.subscribe("s", SUBSCRIBE)
         # then the connection is closed at the token's expiry, subscription and all

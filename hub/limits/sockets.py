@@ -20,6 +20,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
+from graphql import GraphQLFormattedError
 from redis.exceptions import RedisError
 from starlette.types import Scope
 
@@ -48,7 +49,7 @@ class Refusal:
     code: str
     retry_after: int | None = None
 
-    def error(self) -> dict[str, object]:
+    def error(self) -> GraphQLFormattedError:
         """The GraphQL error of an ``error`` message."""
         extensions: dict[str, object] = {"code": self.code}
         if self.retry_after is not None:
