@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import replace
 from typing import Any
 
@@ -18,10 +19,14 @@ from hub.access import tokens
 from hub.enums import Role
 from hub.services import auth
 from hub.settings import Settings
+from hub.shared import shared_redis
 from tests.api_data import gid
+from tests.broker_servers import redis_server
 from tests.mutation_calls import mutate, ok
 from tests.service_world import World, build_world
 from tests.socket_clients import Served, hub_server, socket
+
+__all__ = ["redis_server"]  # fixture, for the Redis counters
 
 pytestmark = pytest.mark.usefixtures("orm")
 
@@ -174,20 +179,31 @@ async def test_a_connection_closes_when_its_token_expires(
 # ---------------------------------------------------------------- rate limits
 
 
+@pytest.mark.parametrize("store", ["memory", "redis"])
 async def test_operations_count_against_the_token_limit_with_http_requests(
-    orm: Settings, w: World
+    orm: Settings, w: World, store: str, request: pytest.FixtureRequest
 ) -> None:
     user = await account(w.name)
     token = access_token(orm, user)
-    async with hub_server(replace(orm, rate_limit_token_per_minute=4)) as served:
+    limited = replace(orm, rate_limit_token_per_minute=4)
+    if store == "redis":  # two hubs (as two processes would be) sharing Redis counters
+        server: str = request.getfixturevalue("redis_server")
+        limited = replace(limited, redis_url=f"{server}?prefix=t{uuid.uuid4().hex[:12]}")
+    async with AsyncExitStack() as stack:
+        http_hub = await stack.enter_async_context(hub_server(limited))
+        socket_hub = (
+            await stack.enter_async_context(hub_server(limited)) if store == "redis" else http_hub
+        )
+        if limited.redis_url:
+            stack.push_async_callback(shared_redis(limited.redis_url).client.aclose)
         # given two HTTP requests with the token
-        async with httpx.AsyncClient(base_url=served.http, timeout=10) as http:
+        async with httpx.AsyncClient(base_url=http_hub.http, timeout=10) as http:
             for _ in range(2):
                 answer = await http.post(
                     "/graphql", json={"query": VIEWER}, headers={"Authorization": f"Bearer {token}"}
                 )
                 assert answer.status_code == 200
-        async with socket(served, token) as client:
+        async with socket(socket_hub, token) as client:
             # then two operations over a socket fill the window
             for n in range(2):
                 assert (await client.run(f"q{n}", VIEWER))["type"] == "next"
