@@ -14,7 +14,7 @@ import pytest
 
 from hub import events
 from hub import models as m
-from hub.access import Viewer
+from hub.access import Viewer, tokens
 from hub.db_observe import on_statement
 from hub.enums import Role
 from hub.services.auth import viewer_for
@@ -22,6 +22,7 @@ from hub.settings import Settings
 from tests.api_data import gid
 from tests.mutation_calls import mutate, ok
 from tests.service_world import World, build_world
+from tests.socket_clients import Served, hub_server, socket
 from tests.test_subscriptions import Listener, listening, partner_of, report_input
 
 pytestmark = pytest.mark.usefixtures("orm")
@@ -109,3 +110,36 @@ async def test_each_view_still_reads_with_its_own_permissions(orm: Settings, w: 
     assert names[5:] == ["王五"] * 5  # in full for the admins
     assert len(set(names[:5])) == 1 and names[0] != "王五"  # masked for the readers
     assert got[-1] is None
+
+
+async def _statements_over_one_socket(
+    settings: Settings, served: Served, w: World, request_id: int, subscriptions: int
+) -> int:
+    user = await m.User.create(
+        username=f"fan-{uuid.uuid4().hex[:8]}", password_hash="-", role=Role.READER
+    )
+    token, _ = tokens.issue(settings, user_id=user.id, token_version=1, kind="access")
+    statements: list[str] = []
+    async with socket(served, token) as client:
+        for n in range(subscriptions):
+            await client.subscribe(str(n), SUBSCRIBE, scope=gid(w.compound))
+        await client.nothing()  # every subscription is registered
+        stop = on_statement(lambda sql, seconds, connection: statements.append(sql))
+        try:
+            await events.publish(events.REQUESTS, {"id": request_id, "action": "ASSIGN"})
+            heard = {(await client.receive())["id"] for _ in range(subscriptions)}
+        finally:
+            stop()
+    assert heard == {str(n) for n in range(subscriptions)}
+    return len(statements)
+
+
+async def test_subscriptions_of_one_connection_check_its_token_once_per_event(
+    orm: Settings, w: World
+) -> None:
+    # forty subscriptions of one connection: one token check and one read per event
+    request_id = await _reported(orm, w)
+    async with hub_server(orm) as served:
+        one = await _statements_over_one_socket(orm, served, w, request_id, 1)
+        many = await _statements_over_one_socket(orm, served, w, request_id, 40)
+    assert 0 < one == many
