@@ -16,7 +16,9 @@ What this adds to strawberry's own Starlette app (checked against strawberry 0.3
   ``Apollo-Require-Preflight`` or ``X-Apollo-Operation-Name``): CSRF protection;
 - WebSockets (graphql-transport-ws) authenticate with the ``connection_init`` payload
   ``{"Authorization": "Bearer …"}`` (browsers cannot set headers on a WebSocket); a bad
-  token closes the connection with 4403.
+  token closes the connection with 4403. Messages are text frames; the credential is
+  checked again before every operation and event, and operations obey the rate limits
+  (hub.sockets).
 """
 
 from __future__ import annotations
@@ -47,8 +49,10 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from hub import assets
 from hub.cache import response_cache
+from hub.limits.sockets import AccountCaps, SocketRateLimit
 from hub.services import auth
 from hub.settings import Settings
+from hub.sockets import HubTransportWSHandler, SocketSession, TextWebSocketAdapter
 from resolvers.context import Context, build_context
 from resolvers.loaders import DataLoaders
 
@@ -78,6 +82,9 @@ class SocketContext(Context):
 
     connection_params: dict[str, Any] | None = None
     handshake_error: str | None = None
+    # The handshake's own Authorization header, used when connection_init has none.
+    handshake_authorization: str | None = None
+    session: SocketSession | None = None
 
 
 class MethodNotAllowed(HTTPException):
@@ -145,6 +152,9 @@ class GraphQLJSONResponse(Response):
 class HubGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI GraphQL app, configured from the hub's settings."""
 
+    websocket_adapter_class = TextWebSocketAdapter  # type: ignore[assignment]
+    graphql_transport_ws_handler_class = HubTransportWSHandler
+
     def __init__(self, schema: BaseSchema, *, settings: Settings) -> None:
         super().__init__(
             schema,
@@ -153,8 +163,12 @@ class HubGraphQL(GraphQL[Context, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             allowed_origins=settings.allowed_origins,
             multipart_uploads_enabled=True,
+            # Enforced by the hub with a clear error (hub.limits.sockets), per account too.
+            max_subscriptions_per_connection=None,
         )
         self.settings = settings
+        self.socket_rate = SocketRateLimit(settings)
+        self.socket_caps = AccountCaps(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -302,18 +316,27 @@ class HubGraphQL(GraphQL[Context, None]):
     async def _socket_context(self, websocket: WebSocket) -> SocketContext:
         """A handshake's own Authorization header counts until connection_init says more."""
         context = SocketContext(settings=self.settings, request=websocket, response=websocket)
+        context.session = SocketSession(
+            settings=self.settings,
+            websocket=websocket,
+            rate=self.socket_rate,
+            caps=self.socket_caps,
+        )
+        authorization = websocket.headers.get("authorization")
         try:
             context.viewer = await auth.resolve_bearer(
-                settings=self.settings, authorization=websocket.headers.get("authorization")
+                settings=self.settings, authorization=authorization
             )
         except auth.AuthError as exc:
             context.handshake_error = exc.message
+        else:
+            context.handshake_authorization = authorization
         context.loaders = DataLoaders(context.viewer)
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """graphql-transport-ws ``connection_init``: its ``Authorization`` sets the viewer."""
-        assert isinstance(context, SocketContext)
+        assert isinstance(context, SocketContext) and context.session is not None
         params = context.connection_params or {}
         authorization = next(
             (v for k, v in params.items() if k.lower() == "authorization" and isinstance(v, str)),
@@ -321,14 +344,24 @@ class HubGraphQL(GraphQL[Context, None]):
         )
         if authorization is None:
             if context.handshake_error:
+                context.session.refuse(context.handshake_error)
                 raise ConnectionRejectionError({"message": context.handshake_error})
-            return UNSET
-        try:
-            viewer = await auth.resolve_bearer(settings=self.settings, authorization=authorization)
-        except auth.AuthError as exc:
-            raise ConnectionRejectionError(
-                {"message": exc.message, "code": "UNAUTHENTICATED"}
-            ) from None
+            authorization = context.handshake_authorization
+            viewer = context.viewer
+        else:
+            try:
+                viewer = await auth.resolve_bearer(
+                    settings=self.settings, authorization=authorization
+                )
+            except auth.AuthError as exc:
+                context.session.refuse(exc.message)
+                raise ConnectionRejectionError(
+                    {"message": exc.message, "code": "UNAUTHENTICATED"}
+                ) from None
+        refusal = await context.session.authenticate(authorization, viewer)
+        if refusal is not None:
+            context.session.refuse(refusal)
+            raise ConnectionRejectionError({"message": refusal})
         context.viewer = viewer
         context.loaders = DataLoaders(viewer)
         return UNSET

@@ -6,12 +6,19 @@ one the subscriber re-reads the record through its own viewer's row scope and th
 scope it asked for (a street, community, compound or branch), and skips what it may
 not see. Nested fields resolve through fresh DataLoaders for every event, so an
 event never shows what an earlier one cached.
+
+Subscribers with the same view of the data (``Viewer.scope_key``) and the same scope
+share one read of the record, and one set of DataLoaders, per event
+(hub.broker.fanout): a hundred subscriptions of one reader cost one read, not a
+hundred. Before each event the connection's credential is checked again
+(hub.sockets): a subscriber logged out, revoked or deactivated hears nothing more.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Hashable, Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import strawberry
@@ -23,9 +30,11 @@ from hub import events
 from hub import models as m
 from hub.access import Viewer, row_scope
 from hub.broker import current_broker
+from hub.broker.fanout import EventMemo, event_key
 from hub.enums import RequestAction as RequestActionEnum
 from hub.events import ActivityChange
 from hub.observability import subscription_open
+from hub.sockets import current_viewer
 from resolvers.loaders import DataLoaders
 from schema.enums import RequestAction
 from schema.errors import ErrorCode, user_error
@@ -90,10 +99,18 @@ def _subscriber(info: Info) -> Viewer:
     return viewer
 
 
-async def _scope(viewer: Viewer, scope: str | None, paths: Mapping[type[Model], str]) -> Q:
+@dataclass(frozen=True)
+class EventScope:
+    """The asked-for scope: the condition, and a key naming it (None: everything)."""
+
+    where: Q
+    key: Hashable = None
+
+
+async def _scope(viewer: Viewer, scope: str | None, paths: Mapping[type[Model], str]) -> EventScope:
     """The condition for the asked-for scope; it must be one the viewer may read."""
     if scope is None:
-        return Q()
+        return EventScope(Q())
     target = decode_global_id(str(scope))
     if target is None or target[0] not in paths:
         raise user_error(
@@ -105,15 +122,35 @@ async def _scope(viewer: Viewer, scope: str | None, paths: Mapping[type[Model], 
     model, pk = target
     if not await model.filter(row_scope(viewer, model), id=pk).exists():
         raise user_error("该范围不存在 (scope not found)", ErrorCode.NOT_FOUND, field="scope")
-    return Q(**{paths[model]: pk})  # type: ignore[arg-type]
+    return EventScope(Q(**{paths[model]: pk}), (model.__name__, pk))  # type: ignore[arg-type]
 
 
-async def _visible(viewer: Viewer, model: type[Model], message: Mapping[str, Any], where: Q) -> Any:
+@dataclass(frozen=True)
+class Delivery:
+    """An event's record as one view sees it, and the loaders its fields resolve with."""
+
+    record: Any
+    loaders: DataLoaders
+
+
+# Shared by the subscribers of this process; see hub.broker.fanout.
+_deliveries: EventMemo[Delivery | None] = EventMemo()
+
+
+async def _visible(
+    viewer: Viewer, model: type[Model], message: Mapping[str, Any], scope: EventScope
+) -> Delivery | None:
     """The record a message names, if this viewer may see it and it lies in scope."""
     pk = message.get("id")
     if not isinstance(pk, int):
         return None
-    return await model.filter(row_scope(viewer, model), where, id=pk).first()
+
+    async def read() -> Delivery | None:
+        record = await model.filter(row_scope(viewer, model), scope.where, id=pk).first()
+        return None if record is None else Delivery(record, DataLoaders(viewer))
+
+    key = (model.__name__, event_key(message), viewer.scope_key, scope.key)
+    return await _deliveries.get(key, read)
 
 
 def _at(message: Mapping[str, Any]) -> dt.datetime:
@@ -123,11 +160,12 @@ def _at(message: Mapping[str, Any]) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
 
 
-def _fresh_loaders(info: Info, viewer: Viewer) -> None:
+def _fresh_loaders(info: Info, delivery: Delivery) -> None:
     # A long-lived connection must not serve an event's nested fields from the caches
     # an earlier event filled: each event resolves like a request of its own (the
     # DataLoaders, and what resolvers keep in ``extra``: the history loader, the clock).
-    info.context.loaders = DataLoaders(viewer)
+    # The loaders are this event's, shared with the subscribers of the same view.
+    info.context.loaders = delivery.loaders
     info.context.extra.clear()
 
 
@@ -141,8 +179,7 @@ class Subscription:
         self, info: Info, scope: SCOPE_ARGUMENT = None
     ) -> AsyncGenerator[RequestChange, None]:
         viewer = _subscriber(info)
-        where = await _scope(viewer, scope, REQUEST_SCOPES)
-        return _request_changes(info, viewer, where)
+        return _request_changes(info, await _scope(viewer, scope, REQUEST_SCOPES))
 
     @strawberry.subscription(
         description="服务活动的记录与变动（按权限和范围筛选）Activities recorded or changed "
@@ -152,33 +189,40 @@ class Subscription:
         self, info: Info, scope: SCOPE_ARGUMENT = None
     ) -> AsyncGenerator[ActivityRecorded, None]:
         viewer = _subscriber(info)
-        where = await _scope(viewer, scope, ACTIVITY_SCOPES)
-        return _activity_changes(info, viewer, where)
+        return _activity_changes(info, await _scope(viewer, scope, ACTIVITY_SCOPES))
 
 
-async def _request_changes(
-    info: Info, viewer: Viewer, where: Q
-) -> AsyncGenerator[RequestChange, None]:
+async def _request_changes(info: Info, scope: EventScope) -> AsyncGenerator[RequestChange, None]:
     async with subscription_open(), current_broker().subscribe(events.REQUESTS) as messages:
         async for message in messages:
-            request = await _visible(viewer, m.ResidentRequest, message, where)
-            if request is None:
+            now = await current_viewer(info.context)
+            if now is None:
+                return  # the credential is no longer valid: the connection is closing
+            delivery = await _visible(now, m.ResidentRequest, message, scope)
+            if delivery is None:
                 continue
-            _fresh_loaders(info, viewer)
+            _fresh_loaders(info, delivery)
             yield RequestChange(
-                action=RequestActionEnum[message["action"]], at=_at(message), request=request
+                action=RequestActionEnum[message["action"]],
+                at=_at(message),
+                request=delivery.record,
             )
 
 
 async def _activity_changes(
-    info: Info, viewer: Viewer, where: Q
+    info: Info, scope: EventScope
 ) -> AsyncGenerator[ActivityRecorded, None]:
     async with subscription_open(), current_broker().subscribe(events.ACTIVITIES) as messages:
         async for message in messages:
-            activity = await _visible(viewer, m.ServiceActivity, message, where)
-            if activity is None:
+            now = await current_viewer(info.context)
+            if now is None:
+                return
+            delivery = await _visible(now, m.ServiceActivity, message, scope)
+            if delivery is None:
                 continue
-            _fresh_loaders(info, viewer)
+            _fresh_loaders(info, delivery)
             yield ActivityRecorded(
-                change=ActivityChange(message["change"]), at=_at(message), activity=activity
+                change=ActivityChange(message["change"]),
+                at=_at(message),
+                activity=delivery.record,
             )

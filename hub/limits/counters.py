@@ -18,6 +18,10 @@ from redis.exceptions import NoScriptError
 
 from hub.shared import shared_redis
 
+# The ASGI scope entry where the HTTP rate limit leaves its counter, so that operations
+# over a WebSocket (hub.limits.sockets) count in the same windows as requests.
+SCOPE_KEY = "linju.rate_counter"
+
 
 @dataclass(frozen=True)
 class Hit:

@@ -26,7 +26,7 @@ import time
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hub.limits.counters import MemoryCounter, RedisCounter, WindowCounter
+from hub.limits.counters import SCOPE_KEY, MemoryCounter, RedisCounter, WindowCounter
 from hub.limits.responses import send_refusal
 from hub.observability.metrics import RATE_LIMITED
 from hub.settings import Settings
@@ -83,6 +83,7 @@ class RateLimit:
         self._warned_at = -WARN_EVERY
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[SCOPE_KEY] = self.counter  # operations over a WebSocket count here too
         if scope["type"] not in ("http", "websocket") or not is_limited(route_path(scope)):
             await self.app(scope, receive, send)
             return
