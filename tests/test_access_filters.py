@@ -174,3 +174,21 @@ def _replace(value: Any, old: str, new: str) -> Any:
     if isinstance(value, list):
         return [_replace(item, old, new) for item in value]
     return new if value == old else value
+
+
+async def test_nested_connections_filter_the_same_way(settings: Any, world: Fixture) -> None:
+    query = """
+    query($unit: ID!, $community: ID!) {
+      node(id: $unit) {
+        ... on CoBuildingUnit {
+          agreements(where: {branch: {community: {id: {eq: $community}}}}) { totalCount }
+          activities(where: {branch: {community: {id: {eq: $community}}}}) { totalCount }
+        }
+      }
+    }"""
+    ids = {"unit": gid(world.unit), "community": gid(world.world.community)}
+    admin = await _run(settings, viewer("admin", world), query, **ids)
+    assert admin["node"]["agreements"]["totalCount"] >= 1
+    assert admin["node"]["activities"]["totalCount"] >= 1
+    partner = await _run(settings, viewer("partner", world), query, **ids)
+    assert partner["node"] == {"agreements": {"totalCount": 0}, "activities": {"totalCount": 0}}
