@@ -410,7 +410,7 @@ def _visible(column: str, op: _Op, value: Any, readable: _SemiJoin) -> Q:
     """An id operator on a foreign key whose unreadable targets count as null."""
     has = _lookup(f"{column}__in", readable)  # a value the viewer may read
     if op.flag:  # isNull
-        return ~has | _lookup(f"{column}__isnull", True) if value else has
+        return (~has | _lookup(f"{column}__isnull", True)) if value else has
     if op.name in ("neq", "nin"):  # "records without a value match too"
         positive = _lookup(f"{column}__in", value if op.many else [value])
         return _lookup(f"{column}__isnull", True) | ~Q(positive, has)

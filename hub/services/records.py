@@ -483,10 +483,6 @@ def integrity_errors(spec: EntitySpec, exc: Exception) -> list[FieldError]:
     return [FieldError(key_in(keys), f"{spec.label}的取值不符合要求 (violates a rule)", VALIDATION)]
 
 
-def _ids(ids: Iterable[Any]) -> str:
-    return "、".join(str(i) for i in ids)
-
-
 __all__ = [
     "archive",
     "check_reference",
