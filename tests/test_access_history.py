@@ -220,3 +220,35 @@ async def test_a_subscription_rereads_history_masked(orm: Settings, w: World) ->
     assert [e["actorName"] for e in full["history"]] == [RESIDENT, w.curator.username]
     assert heard["reporterName"] == "肖**"
     assert [e["actorName"] for e in heard["history"]] == ["肖**", _masked(w.curator.username)]
+
+
+async def test_the_demo_datas_rating_residents_are_masked(settings: Settings, demo: Any) -> None:
+    # The issue's finding: 2,152 RATE events named the resident in full for a READER.
+    reader = Viewer(role=Role.READER)
+    query = """
+    query($after: String) {
+      requestEvents(where: {action: {eq: RATE}}, first: 500, after: $after) {
+        totalCount
+        pageInfo { hasNextPage endCursor }
+        edges { node { actorName request { reporterName } } }
+      }
+    }"""
+    rated = await m.RequestEvent.filter(action=RequestAction.RATE).count()
+    assert rated >= 2000
+    names = set(
+        await m.ResidentRequest.exclude(reporter_name="").values_list("reporter_name", flat=True)
+    )
+    seen, after = 0, None
+    while True:
+        result = await execute(settings, query, viewer=reader, after=after)
+        assert result.errors is None and result.data is not None, result.errors
+        page = result.data["requestEvents"]
+        for edge in page["edges"]:
+            node = edge["node"]
+            assert node["actorName"] not in names
+            assert node["actorName"] == node["request"]["reporterName"]  # both masked
+            seen += 1
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == rated == page["totalCount"]
