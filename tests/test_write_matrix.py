@@ -35,6 +35,7 @@ import pytest
 from tortoise.models import Model
 
 from hub import models as m
+from hub.access import ANONYMOUS
 from hub.credit_code import make_credit_code
 from hub.enums import MemberCategory, MemberStatus, RequestStatus, Role, UnitKind
 from hub.passwords import hash_password
@@ -170,7 +171,6 @@ class Entity:
     create: str = ""
     update: str = ""
     delete: str | None = ""  # "" → delete<Name>; None → no deletion
-    payload: str = ""
 
     def mutation(self, op: str) -> str:
         named = {"create": self.create, "update": self.update, "delete": self.delete}[op]
@@ -367,8 +367,6 @@ def api_input(data: dict[str, Any]) -> dict[str, Any]:
 
 async def call(settings: Settings, name: str, user: m.User | None, data: dict[str, Any]) -> str:
     """OK, or the one error code of the mutation's payload."""
-    from hub.access import ANONYMOUS
-
     query = (
         f"mutation($input: {name[0].upper()}{name[1:]}Input!) "
         f"{{ {name}(input: $input) {{ errors {{ field code }} }} }}"
