@@ -36,8 +36,6 @@ from hub.db import APP_LABEL
 from hub.models import (
     ApiToken,
     AuditLog,
-    CoBuildingUnit,
-    PropertyCompany,
     User,
 )
 from schema.enums import ENUM_DESCRIPTIONS
@@ -71,9 +69,6 @@ __all__ = [
 # Personal data (hub.access.personal) and secrets: never filterable or sortable.
 PRIVATE_FIELDS: dict[type[Model], frozenset[str]] = {
     **{model: frozenset(columns) for model, columns in PERSONAL_FIELDS.items()},
-    # A named person's phone at a company or unit: contact data, not organisation data.
-    PropertyCompany: frozenset({"contact_phone"}),
-    CoBuildingUnit: frozenset({"contact_phone"}),
     User: frozenset({"password_hash"}),
     ApiToken: frozenset({"token_hash"}),
 }
@@ -411,6 +406,17 @@ def _all(parts: list[Q]) -> Q:
     return parts[0] if len(parts) == 1 else Q(*parts)
 
 
+def _visible(column: str, op: _Op, value: Any, readable: _SemiJoin) -> Q:
+    """An id operator on a foreign key whose unreadable targets count as null."""
+    has = _lookup(f"{column}__in", readable)  # a value the viewer may read
+    if op.flag:  # isNull
+        return (~has | _lookup(f"{column}__isnull", True)) if value else has
+    if op.name in ("neq", "nin"):  # "records without a value match too"
+        positive = _lookup(f"{column}__in", value if op.many else [value])
+        return _lookup(f"{column}__isnull", True) | ~Q(positive, has)
+    return Q(_lookup(f"{column}{op.lookup}", value), has)
+
+
 class _Translator:
     """One translation: counts conditions so a huge filter is refused, not run."""
 
@@ -479,17 +485,30 @@ class _Translator:
         if spec.kind == "fk":
             if value.id is None:
                 raise user_error(f"{path}.id cannot be null: leave it out instead")
+            # A related row the viewer may not read reads as null (``to_one``): the
+            # filter must see the same, or ``community: {id: {eq: …}}`` would tell
+            # what the viewer cannot read.
+            hidden = not _empty(self.scope(related))
             parts: list[Q] = []
             if value.id is not UNSET:
-                parts.append(
-                    self.operators(
-                        spec.column, value.id, f"{path}.id", nullable=spec.nullable, id_of=related
-                    )
+                ids = self.operators(
+                    spec.column,
+                    value.id,
+                    f"{path}.id",
+                    nullable=spec.nullable,
+                    id_of=related,
+                    readable=self.ids(related, Q()) if hidden else None,
                 )
+                parts.append(ids)
             rest = self.where(related, value, path, depth + 1, skip_id=True)
             if not _empty(rest):
                 condition = _lookup(f"{spec.column}__in", self.ids(related, rest))
                 if spec.nullable:  # keeps ``not`` the exact complement
+                    condition = Q(_lookup(f"{spec.column}__isnull", False), condition)
+                parts.append(condition)
+            elif not parts and hidden:  # "has one": one the viewer may read
+                condition = _lookup(f"{spec.column}__in", self.ids(related, Q()))
+                if spec.nullable:
                     condition = Q(_lookup(f"{spec.column}__isnull", False), condition)
                 parts.append(condition)
             elif spec.nullable and not parts:
@@ -511,7 +530,10 @@ class _Translator:
         *,
         nullable: bool,
         id_of: type[Model] | None = None,
+        readable: _SemiJoin | None = None,
     ) -> Q:
+        """``readable``: for a foreign key, the related ids the viewer may read; any other
+        value of the column is treated as null (as the relation reads)."""
         ops = _FILTER_OPS.get(type(ops_input))
         if ops is None:
             raise TypeError(f"{type(ops_input).__name__} is not an operator input")
@@ -530,6 +552,9 @@ class _Translator:
             if op.many and len(value) > MAX_LIST_VALUES:
                 raise user_error(f"{here} lists more than {MAX_LIST_VALUES} values", field=here)
             value = self.value(value, here, id_of)
+            if readable is not None:
+                parts.append(_visible(column, op, value, readable))
+                continue
             condition = _lookup(f"{column}{op.lookup}", value)
             if nullable and not op.flag and op.name not in ("neq", "nin"):
                 # NULL > x is unknown, and NOT unknown drops the row: spelling out

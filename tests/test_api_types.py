@@ -246,6 +246,8 @@ def test_personal_fields_are_marked(settings: Settings) -> None:
         "phone: String @personalData",
         "reporterName: String! @personalData",
         "reporterContact: String! @personalData",
+        "actorName: String! @personalData",
+        "contactPhone: String! @personalData",
     }
 
 

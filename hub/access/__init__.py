@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from hub.access.policy import ScopePaths, row_scope, scope_paths, write_scope
+from hub.access.policy import ScopePaths, link_scope, row_scope, scope_paths, write_scope
 from hub.access.viewer import ANONYMOUS, Viewer
 
-__all__ = ["ANONYMOUS", "ScopePaths", "Viewer", "row_scope", "scope_paths", "write_scope"]
+__all__ = [
+    "ANONYMOUS",
+    "ScopePaths",
+    "Viewer",
+    "link_scope",
+    "row_scope",
+    "scope_paths",
+    "write_scope",
+]

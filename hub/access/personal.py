@@ -1,9 +1,19 @@
 """Personal data: which columns hold it and how each is masked for those who may not see it.
 
-ADMINs and CURATORs see these columns as stored; READERs see them masked; PARTNERs
-never reach the rows at all (their row scope excludes members and requests). The
-API's types, the filters (personal columns are not filterable) and the console all
-read this one table.
+ADMINs and CURATORs see these columns as stored; READERs and PARTNERs see them masked
+(a PARTNER's row scope excludes members and requests, but not its own unit). The
+API's types (``schema.fields.personal``), the filters and the ordering (personal
+columns are neither filterable nor sortable, for anyone: a filter reads a value)
+and the console all read this one table.
+
+What counts as personal:
+
+- a member's phone and birth date;
+- a resident request's reporter: name and contact;
+- who did a step of a request (``RequestEvent.actor_name``): the resident who rated
+  it, a grid worker, or a hub account's username — a person either way;
+- the contact phone of a property company or a co-building unit: in practice the
+  mobile of a named contact person, not a switchboard.
 """
 
 from __future__ import annotations
@@ -42,6 +52,9 @@ def hide(value: Any) -> None:
 PERSONAL_FIELDS: dict[type[Model], dict[str, Mask]] = {
     m.Member: {"phone": mask_phone, "birth_date": hide},
     m.ResidentRequest: {"reporter_name": mask_name, "reporter_contact": mask_phone},
+    m.RequestEvent: {"actor_name": mask_name},
+    m.PropertyCompany: {"contact_phone": mask_phone},
+    m.CoBuildingUnit: {"contact_phone": mask_phone},
 }
 
 

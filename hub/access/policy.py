@@ -3,7 +3,8 @@
 Everything is declared in ``SCOPE_PATHS``: for each model, the ORM paths that lead
 from a row to its street, to its community and to the co-building unit whose
 partner may read it. ``row_scope`` and ``write_scope`` turn a viewer into a Tortoise
-``Q`` from those paths; every query the API or the console runs goes through them.
+``Q`` from those paths; every query the API or the console runs goes through them,
+and ``link_scope`` says which rows a write may reference.
 A model missing from the table is a programming error (a test checks them all).
 """
 
@@ -127,6 +128,19 @@ def write_scope(viewer: Viewer, model: type[Model]) -> Q:
     if viewer.street_id is not None:
         return _match(model, paths.street, viewer.street_id)
     return NOTHING
+
+
+def link_scope(viewer: Viewer, model: type[Model]) -> Q:
+    """The rows of ``model`` that a write by ``viewer`` may point at (a foreign key, an id
+    list): its write scope for records that lie in a street or community; for the
+    district-wide registers (property companies, co-building units, districts), which
+    curators do not keep but must name, what it may read."""
+    paths = scope_paths(model)
+    if paths.street or paths.community or paths.admin_only:
+        return write_scope(viewer, model)
+    if viewer.role is not Role.CURATOR and viewer.role is not Role.ADMIN:
+        return NOTHING
+    return row_scope(viewer, model)
 
 
 def _match(model: type[Model], paths: Paths, value: int) -> Q:

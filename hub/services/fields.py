@@ -70,8 +70,9 @@ class FieldSpec:
     enum: type[LabeledEnum] | None = None
     model: type[Model] | None = None
     attr: str | None = None
-    # "write": ids must lie in the actor's write scope (a parent, a participant);
-    # "read": in its read scope; None: existence is enough.
+    # Where referenced ids must lie (hub.services.references): "write" in the actor's
+    # write scope (a parent), "read" in its read scope; None: the link scope (the write
+    # scope for records in a street or community, the read scope for district registers).
     scope: str | None = None
     not_future: bool = False
     null: bool = False  # a blank text is stored as NULL (the column is nullable)

@@ -41,6 +41,7 @@ from hub.services.errors import (
     ServiceError,
 )
 from hub.services.fields import FieldSpec, Kind, parse_all
+from hub.services.references import check_links
 from hub.services.specs import (
     MODEL_LABELS,
     WRITE,
@@ -195,7 +196,11 @@ async def load(actor: Viewer, spec: EntitySpec, id: int, *, lock: bool = False) 
     if lock:
         query = query.select_for_update()
     row = await query.first()
-    if row is None:
+    readable = row_scope(actor, spec.model)
+    if row is None or (
+        readable is not EVERYTHING and not await spec.model.filter(readable, id=id).exists()
+    ):
+        # What the actor may not read answers as if it did not exist.
         raise ServiceError.single("id", f"{spec.label}不存在（编号 {id}）(not found)", NOT_FOUND)
     scope = write_scope(actor, spec.model)
     if scope is not EVERYTHING and not await spec.model.filter(scope, id=id).exists():
@@ -261,29 +266,15 @@ async def validate(
 
 
 async def check_reference(actor: Viewer, field: FieldSpec, value: Any, errors: ErrorBag) -> None:
-    """FK and M2M ids must exist (NOT_FOUND) and, when declared, lie in scope (FORBIDDEN)."""
+    """FK and M2M ids must exist and be readable (NOT_FOUND) and lie where the writer may
+    link to (FORBIDDEN): see hub.services.references."""
     if value is None or value == []:
         return
-    model = field.model
-    assert model is not None
+    assert field.model is not None
     ids = value if field.kind is Kind.M2M else [value]
-    found = set(await model.filter(id__in=ids).values_list("id", flat=True))
-    missing = [i for i in ids if i not in found]
-    if missing:
-        errors.add(field.key, f"{field.label}不存在（编号 {_ids(missing)}）(not found)", NOT_FOUND)
-    if field.scope is None or not found:
-        return
-    scope = write_scope(actor, model) if field.scope == WRITE else row_scope(actor, model)
-    if scope is EVERYTHING:
-        return
-    allowed = set(await model.filter(scope, id__in=list(found)).values_list("id", flat=True))
-    outside = [i for i in ids if i in found and i not in allowed]
-    if outside:
-        errors.add(
-            field.key,
-            f"{field.label}不在您的维护范围内（编号 {_ids(outside)}）(outside your scope)",
-            FORBIDDEN,
-        )
+    await check_links(
+        actor, field.model, ids, key=field.key, label=field.label, errors=errors, scope=field.scope
+    )
 
 
 async def check_unique(
@@ -490,10 +481,6 @@ def integrity_errors(spec: EntitySpec, exc: Exception) -> list[FieldError]:
             )
         ]
     return [FieldError(key_in(keys), f"{spec.label}的取值不符合要求 (violates a rule)", VALIDATION)]
-
-
-def _ids(ids: Iterable[Any]) -> str:
-    return "、".join(str(i) for i in ids)
 
 
 __all__ = [

@@ -29,7 +29,6 @@ from hub.enums import (
 )
 from hub.services import audit
 from hub.services.errors import (
-    FORBIDDEN,
     INVALID_TRANSITION,
     NOT_FOUND,
     REQUIRED,
@@ -59,6 +58,7 @@ from hub.services.records import (
     require_writer,
     validate,
 )
+from hub.services.references import check_links
 from hub.services.specs import WRITE, spec
 
 A, S = RequestAction, RequestStatus
@@ -185,7 +185,7 @@ async def assign(
         columns["assignee_kind"] = kind
         name = (assignee_name or "").strip()[:100]
         columns["assignee_name"] = name
-        columns.update(await _assignee(kind, request, assignee_id, name, errors))
+        columns.update(await _assignee(actor, kind, request, assignee_id, name, errors))
         if due_at is not None and due_at != "":
             try:
                 deadline = parse_datetime(due_at)
@@ -306,7 +306,10 @@ async def history(*, request_id: int, actor: Viewer | None = None) -> list[Any]:
             scope is not EVERYTHING
             and not await m.ResidentRequest.filter(scope, id=request_id).exists()
         ):
-            raise ServiceError.single("id", "无权查看该诉求 (not allowed)", FORBIDDEN)
+            # Outside what the actor may read: as if it did not exist.
+            raise ServiceError.single(
+                "id", f"诉求不存在（编号 {request_id}）(not found)", NOT_FOUND
+            )
     return await m.RequestEvent.filter(request_id=request_id).order_by("at", "id")
 
 
@@ -401,9 +404,18 @@ async def _step_time(request: Any, at: dt.datetime | None, errors: ErrorBag) -> 
 
 
 async def _assignee(
-    kind: AssigneeKind, request: Any, raw_id: Any, name: str, errors: ErrorBag
+    actor: Viewer | None,
+    kind: AssigneeKind,
+    request: Any,
+    raw_id: Any,
+    name: str,
+    errors: ErrorBag,
 ) -> dict[str, Any]:
-    """The FK and display name of the assignee; errors on ``assignee_id``/``assignee_name``."""
+    """The FK and display name of the assignee; errors on ``assignee_id``/``assignee_name``.
+
+    The assignee must be one the actor may link to (hub.services.references): a member of
+    its street or community, a company it may read, the compound's own committee."""
+    assert actor is not None
     if kind is AssigneeKind.GRID_WORKER:
         if not name:
             errors.add("assignee_name", "请填写网格员姓名 (grid worker's name required)", REQUIRED)
@@ -420,32 +432,42 @@ async def _assignee(
         if target_id is None:
             errors.add("assignee_id", "请选择交办的党员 (member required)", REQUIRED)
             return {}
-        member = await m.Member.get_or_none(id=target_id)
-        if member is None:
-            errors.add("assignee_id", f"党员不存在（编号 {target_id}）(not found)", NOT_FOUND)
+        if not await _linkable(actor, m.Member, target_id, "党员", errors):
             return {}
+        member = await m.Member.get(id=target_id)
         return {"assignee_member_id": member.id, "assignee_name": name or member.name}
     if kind is AssigneeKind.PROPERTY_COMPANY:
         target_id = target_id or compound.property_company_id  # type: ignore[attr-defined]
-        company = await m.PropertyCompany.get_or_none(id=target_id) if target_id else None
-        if company is None:
-            code = NOT_FOUND if target_id else REQUIRED
-            errors.add("assignee_id", "请指定物业企业：该小区未登记或编号不存在 (company)", code)
+        if not target_id:
+            errors.add(
+                "assignee_id", "请指定物业企业：该小区未登记物业企业 (company required)", REQUIRED
+            )
             return {}
+        if not await _linkable(actor, m.PropertyCompany, target_id, "物业企业", errors):
+            return {}
+        company = await m.PropertyCompany.get(id=target_id)
         return {"assignee_company_id": company.id, "assignee_name": name or company.name}
-    committee = (
-        await m.OwnersCommittee.get_or_none(id=target_id)
-        if target_id
-        else await m.OwnersCommittee.get_or_none(compound_id=compound.id)
-    )
-    if committee is None:
-        code = NOT_FOUND if target_id else REQUIRED
-        errors.add("assignee_id", "请指定业委会：该小区未成立或编号不存在 (committee)", code)
+    if target_id is None:
+        committee = await m.OwnersCommittee.get_or_none(compound_id=compound.id)
+        if committee is None:
+            errors.add("assignee_id", "请指定业委会：该小区未成立业委会 (committee)", REQUIRED)
+            return {}
+        target_id = committee.id
+    if not await _linkable(actor, m.OwnersCommittee, target_id, "业委会", errors):
         return {}
+    committee = await m.OwnersCommittee.get(id=target_id)
     if committee.compound_id != compound.id:  # type: ignore[attr-defined]
         errors.add("assignee_id", "业委会须是诉求所在小区的业委会 (another compound's)", VALIDATION)
     shown = name or committee.director_name or f"{compound.name}业委会"
     return {"assignee_committee_id": committee.id, "assignee_name": shown}
+
+
+async def _linkable(
+    actor: Viewer, model: type[Any], target_id: int, label: str, errors: ErrorBag
+) -> bool:
+    return await check_links(
+        actor, model, [target_id], key="assignee_id", label=label, errors=errors
+    )
 
 
 async def _event(

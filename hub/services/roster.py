@@ -21,7 +21,7 @@ from typing import Any, cast
 from tortoise.transactions import in_transaction
 
 from hub import models as m
-from hub.access import Viewer, write_scope
+from hub.access import Viewer, link_scope
 from hub.access.policy import EVERYTHING
 from hub.db import PRIMARY
 from hub.enums import AuditAction, Gender, MemberCategory, MemberStatus, Representative
@@ -307,14 +307,21 @@ class _Lookup:
 
 
 async def _lookups(actor: Viewer) -> tuple[_Lookup, _Lookup]:
-    scope = write_scope(actor, m.Branch)
-    allowed: set[int] | None = None
-    if scope is not EVERYTHING:
-        ids = await m.Branch.filter(scope).values_list("id", flat=True)
-        allowed = set(cast("list[int]", ids))
+    # A roster names branches and home compounds: both must be ones the actor may
+    # link to (hub.services.references), as in a single member's form.
     branches = await m.Branch.all().values_list("id", "name", "community__name")
     compounds = await m.Compound.all().values_list("id", "name", "community__name")
-    return _Lookup("所属支部", branches, allowed), _Lookup("居住小区", compounds, None)
+    return (
+        _Lookup("所属支部", branches, await _allowed(actor, m.Branch)),
+        _Lookup("居住小区", compounds, await _allowed(actor, m.Compound)),
+    )
+
+
+async def _allowed(actor: Viewer, model: type[m.Record]) -> set[int] | None:
+    scope = link_scope(actor, model)
+    if scope is EVERYTHING:
+        return None
+    return set(cast("list[int]", await model.filter(scope).values_list("id", flat=True)))
 
 
 def _category(raw: Any) -> MemberCategory:

@@ -8,7 +8,7 @@ import strawberry
 
 from hub import models as m
 from schema.enums import AgreementStatus, UnitKind
-from schema.fields import related, to_one
+from schema.fields import personal, related, to_one
 from schema.node import Node, node_type
 from schema.types import refs as r
 from schema.types.record import RecordFields
@@ -21,7 +21,12 @@ class PropertyCompany(Node, RecordFields):
     name: str = strawberry.field(description="名称 Name")
     credit_code: str = strawberry.field(description="统一社会信用代码 Unified social credit code")
     contact_name: str = strawberry.field(description="联系人 Contact person")
-    contact_phone: str = strawberry.field(description="联系电话 Contact phone (business)")
+    contact_phone: str = personal(
+        m.PropertyCompany,
+        "contact_phone",
+        null=False,
+        description="联系电话 Contact phone (personal data: a contact person's number)",
+    )
     has_party_organisation: bool = strawberry.field(description="建有党组织 Has a party body")
     under_industry_committee: bool = strawberry.field(
         description="物业行业党委领导 Led by the property-industry party committee"
@@ -66,7 +71,12 @@ class CoBuildingUnit(Node, RecordFields):
     credit_code: str | None = strawberry.field(description="统一社会信用代码 Credit code")
     address: str = strawberry.field(description="地址 Address")
     contact_name: str = strawberry.field(description="联系人 Contact person")
-    contact_phone: str = strawberry.field(description="联系电话 Contact phone (business)")
+    contact_phone: str = personal(
+        m.CoBuildingUnit,
+        "contact_phone",
+        null=False,
+        description="联系电话 Contact phone (personal data: a contact person's number)",
+    )
     agreements = related(
         m.CoBuildingUnit, "agreements", r.CoBuildingAgreement, description="共建协议 Agreements"
     )

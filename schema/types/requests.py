@@ -117,7 +117,13 @@ class RequestEvent(Node, RecordFields):
     action: RequestAction = strawberry.field(description="动作 Action")
     from_status: RequestStatus | None = strawberry.field(description="原状态 Status before")
     to_status: RequestStatus = strawberry.field(description="新状态 Status after")
-    actor_name: str = strawberry.field(description="经办人 Who did it")
+    actor_name: str = personal(
+        m.RequestEvent,
+        "actor_name",
+        null=False,
+        description="经办人 Who did it: an account, a grid worker or the rating resident "
+        "(personal data)",
+    )
     at: dt.datetime = strawberry.field(description="时间 When (UTC)")
     note: str = strawberry.field(description="备注 Note")
     request = to_one(m.ResidentRequest, "request_id", r.ResidentRequest, description="所属诉求")
