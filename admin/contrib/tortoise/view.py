@@ -41,6 +41,7 @@ from admin.contrib.tortoise import tools
 from admin.contrib.tortoise.ajax import QueryAjaxModelLoader
 from admin.contrib.tortoise.filters import BaseTortoiseFilter, FilterConverter
 from admin.contrib.tortoise.form import ModelConverter, form_field_name, get_form
+from hub.spreadsheet import csv_row, xlsx_row
 
 log = logging.getLogger("linju.admin")
 T = TypeVar("T")
@@ -581,9 +582,9 @@ class ModelView(BaseModelView):
             out = io.StringIO()
             writer = csv.writer(out)
             out.write("\ufeff")
-            writer.writerow(titles)
+            writer.writerow(csv_row(titles))
             for row in rows:
-                writer.writerow(["" if v is None else str(v) for v in row])
+                writer.writerow(csv_row(row))
                 if out.tell() > 64 * 1024:
                     yield out.getvalue()
                     out.seek(0)
@@ -605,9 +606,9 @@ class ModelView(BaseModelView):
         titles, rows = self._export_rows()
         book = Workbook(write_only=True)
         sheet = book.create_sheet(str(self.name)[:31] or "Sheet1")
-        sheet.append(titles)
+        sheet.append(xlsx_row(sheet, titles))
         for row in rows:
-            sheet.append(["" if v is None else str(v) for v in row])
+            sheet.append(xlsx_row(sheet, row))
         out = io.BytesIO()
         book.save(out)
         return Response(
