@@ -195,29 +195,33 @@ class BooleanNotEqualFilter(FilterEqual, filters.BaseBooleanFilter):
 
 
 class IntEqualFilter(FilterEqual, filters.BaseIntFilter):
-    pass
+    def clean(self, value: str) -> int:
+        return tools.db_int(value)
 
 
 class IntNotEqualFilter(FilterNotEqual, filters.BaseIntFilter):
-    pass
+    def clean(self, value: str) -> int:
+        return tools.db_int(value)
 
 
 class IntGreaterFilter(FilterGreater, filters.BaseIntFilter):
-    pass
+    def clean(self, value: str) -> int:
+        return tools.db_int(value)
 
 
 class IntSmallerFilter(FilterSmaller, filters.BaseIntFilter):
-    pass
+    def clean(self, value: str) -> int:
+        return tools.db_int(value)
 
 
 class IntInListFilter(FilterInList, filters.BaseIntListFilter):
     def clean(self, value: str) -> list[int]:
-        return [int(part) for part in super().clean(value)]
+        return [tools.db_int(part) for part in super().clean(value)]
 
 
 class IntNotInListFilter(FilterNotInList, filters.BaseIntListFilter):
     def clean(self, value: str) -> list[int]:
-        return [int(part) for part in FilterInList.clean(self, value)]
+        return [tools.db_int(part) for part in FilterInList.clean(self, value)]
 
 
 class FloatEqualFilter(FilterEqual, filters.BaseFloatFilter):
@@ -346,9 +350,13 @@ class EnumInListFilter(FilterInList):
 class ForeignKeyEqualFilter(FilterEqual, filters.BaseIntFilter):
     """The related record, chosen from per-request options (or typed as an id)."""
 
+    def clean(self, value: str) -> int:
+        return tools.db_int(value)
+
 
 class ForeignKeyNotEqualFilter(FilterNotEqual, filters.BaseIntFilter):
-    pass
+    def clean(self, value: str) -> int:
+        return tools.db_int(value)
 
 
 class ForeignKeyEmptyFilter(FilterEmpty):

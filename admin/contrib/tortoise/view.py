@@ -45,6 +45,7 @@ from hub.spreadsheet import csv_row, xlsx_row
 
 log = logging.getLogger("linju.admin")
 T = TypeVar("T")
+MAX_PAGE = 10_000_000  # x the largest page size: still an offset every database takes
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -319,7 +320,7 @@ class ModelView(BaseModelView):
             count = await query.count() if counted else None
             query = query.order_by(*order)
             if size:
-                query = query.offset((page or 0) * size).limit(size)
+                query = query.offset(_page(page) * size).limit(size)
             if related:
                 query = query.select_related(*related)
             if prefetch:
@@ -353,9 +354,8 @@ class ModelView(BaseModelView):
         return fks, self._m2m_names(dict.fromkeys(names + form_names))
 
     def get_one(self, id: Any) -> Any:
-        try:
-            pk = int(id)
-        except (TypeError, ValueError):
+        pk = tools.record_id(id)
+        if pk is None:
             return None
         scope = self.get_scope()
         related, prefetch = self.detail_related()
@@ -442,7 +442,8 @@ class ModelView(BaseModelView):
             relation = getattr(record, name)
             await relation.clear()
             if ids:
-                await relation.add(*await related.filter(id__in=[int(i) for i in ids]))
+                wanted = [i for i in map(tools.record_id, ids) if i is not None]
+                await relation.add(*await related.filter(id__in=wanted))
 
     @action(
         "delete",
@@ -616,6 +617,12 @@ class ModelView(BaseModelView):
             headers={"Content-Disposition": self._disposition("xlsx")},
             mimetype=XLSX_MIMETYPE,
         )
+
+
+def _page(page: int | None) -> int:
+    """A page number the database can take: ``?page=-1`` is the first page, and a page
+    beyond any list is empty (rather than an offset no database accepts)."""
+    return min(max(page or 0, 0), MAX_PAGE)
 
 
 __all__ = ["ModelView", "form_field_name"]
