@@ -19,6 +19,7 @@ from flask_admin import BaseView, expose
 from flask_admin.form import SecureForm
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 
 from admin import bridge
 from admin.i18n import LANGUAGES, SESSION_KEY, lazy
@@ -63,7 +64,7 @@ class LogoutForm(HubSecureForm):
 
 
 class LanguageForm(HubSecureForm):
-    lang = SelectField(choices=list(LANGUAGES.items()))
+    lang = SelectField(choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()])
     next = HiddenField()
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import missing_service
 from tests.e2e.hub_server import ADMIN, PASSWORD
 
 BACKEND = os.environ.get("LINJU_TEST_BACKEND", "sqlite")
@@ -68,11 +69,9 @@ async def _pg(sql: str) -> None:
 def hub_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of a hub process serving the demo dataset."""
     if chromium_path() is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing: .ci/run must install Debian's chromium")
-        pytest.skip(
-            "!!! BROWSER TESTS SKIPPED: no chromium found (apt-get install chromium, "
-            "or set LINJU_CHROMIUM) !!!"
+        missing_service(
+            "no chromium for the browser tests (apt-get install chromium, or set "
+            "LINJU_CHROMIUM; .ci/run installs it)"
         )
     database = None
     if BACKEND == "postgres":
