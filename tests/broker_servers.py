@@ -3,7 +3,8 @@
 Redis: ``LINJU_TEST_REDIS`` (default ``redis://127.0.0.1:6379/0``) when it answers,
 else a ``redis-server`` started on a free port for the session; the tests are skipped,
 saying why, when neither is there (under CI they fail: ``missing_service``). Each test
-uses a channel of its own, so sessions sharing one Redis never hear each other. PostgreSQL: the server at ``LINJU_TEST_PG``.
+uses a channel of its own, so sessions sharing one Redis never hear each other.
+PostgreSQL: the server at ``LINJU_TEST_PG``.
 """
 
 from __future__ import annotations
