@@ -198,3 +198,21 @@ def test_settings_built_in_code_get_a_random_key() -> None:
     assert tokens.read(settings, token, kind="access").user_id == 1
     with pytest.raises(tokens.TokenError):
         tokens.read(Settings(), token, kind="access")
+
+
+def test_serve_says_where_the_key_comes_from(
+    no_key: pytest.MonkeyPatch, orm: Settings, tmp_path: Path
+) -> None:
+    import hub.cli
+
+    no_key.setenv("LINJU_DATABASE_URL", orm.database_url)
+    no_key.setenv("LINJU_PORT", "0")
+    if not orm.database_url.startswith("sqlite"):
+        no_key.setenv("LINJU_SECRET_KEY_FILE", str(tmp_path / "hub.key"))
+    no_key.setattr(hub.cli, "run_server", lambda *args, **kwargs: None)
+    result = CliRunner().invoke(main, ["serve"])
+    assert result.exit_code == 0, result.output
+    said = [line for line in result.output.splitlines() if "secret key" in line]
+    assert len(said) == 1 and "密钥文件 (key file)" in said[0], result.output
+    settings = load_settings()
+    assert settings.secret_key not in result.output  # where it is, never what it is
