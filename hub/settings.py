@@ -35,6 +35,9 @@ class SettingsError(ValueError):
     """A setting has a value the hub cannot use."""
 
 
+DERIVED = {"derived": True}  # a field computed from other settings, not a LINJU_ variable
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite://linju.db"
@@ -43,9 +46,10 @@ class Settings:
     # Signs tokens and console sessions; load_settings() resolves it (hub/secret_key.py).
     # Settings built in code without one sign with a random key: never a known one.
     secret_key: str = field(default_factory=random_key, repr=False, compare=False)
-    secret_key_source: str = field(default=PROCESS_KEY, compare=False)
-    # Why a server must not start with this key (PostgreSQL and no key configured).
-    secret_key_refusal: str | None = field(default=None, compare=False)
+    # Where the key came from, and why a server must not start with it (PostgreSQL and
+    # no key configured): found by load_settings(), not variables of their own.
+    secret_key_source: str = field(default=PROCESS_KEY, compare=False, metadata=DERIVED)
+    secret_key_refusal: str | None = field(default=None, compare=False, metadata=DERIVED)
     debug: bool = False
     # GraphQL
     graphql_ide: bool = True

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 from openpyxl import Workbook, load_workbook
 
 from hub.enums import AuditAction, MemberCategory, Role
-from hub.models import AuditLog, Branch, Member
+from hub.models import AuditLog, Member
 from hub.services.roster import roster_template_csv, roster_template_xlsx
+from hub.settings import Settings
 from hub.spreadsheet import csv_cell, xlsx_row
-from seeds.loader import SeedReport
 from tests.admin_support import Console, Server, console_server, make_account, signed_in
+from tests.service_world import build_world
 
 __all__ = ["console_server"]
 
@@ -28,7 +30,7 @@ OTHERS = ["+1+2", "-2+3", "@SUM(1+1)", "\t=1+1", "\r=1+1"]
 
 
 @pytest.fixture(scope="module")
-async def admin(demo: SeedReport, console_server: Server) -> AsyncIterator[Console]:
+async def admin(orm: Settings, console_server: Server) -> AsyncIterator[Console]:
     await make_account("console-exports-admin", Role.ADMIN)
     client = await signed_in(console_server, "console-exports-admin")
     yield client
@@ -36,11 +38,11 @@ async def admin(demo: SeedReport, console_server: Server) -> AsyncIterator[Conso
 
 
 @pytest.fixture(scope="module")
-async def hostile_member(demo: SeedReport) -> Member:
-    branch = await Branch.all().order_by("id").first()
-    assert branch is not None
+async def hostile_member(orm: Settings) -> Member:
+    # (a small world of its own: no demo data needed)
+    world = await build_world(f"导出{uuid.uuid4().hex[:6]}")
     return await Member.create(
-        name=HOSTILE, category=MemberCategory.DIRECT, branch=branch, work_unit="@evil()"
+        name=HOSTILE, category=MemberCategory.DIRECT, branch=world.branch, work_unit="@evil()"
     )
 
 

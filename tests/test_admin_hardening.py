@@ -96,7 +96,11 @@ async def test_signing_in_returns_to_the_page_asked_for(
     assert signed.status_code == 302
     assert signed.headers["location"] == target
     # A page without a query comes back without a dangling "?"
-    again = await Console(anonymous.http.base_url.__str__()).get("/admin/compound/")
+    fresh = Console(str(anonymous.http.base_url))
+    try:
+        again = await fresh.get("/admin/compound/")
+    finally:
+        await fresh.close()
     assert parse_qs(urlsplit(again.headers["location"]).query)["next"] == ["/admin/compound/"]
 
 

@@ -301,7 +301,7 @@ def test_serve_answers_health_checks(orm: Settings) -> None:
         assert graphql.json() == {"data": {"__typename": "Query"}}
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        server.communicate(timeout=30)  # waits, and closes its output pipe
 
 
 DEMO_LOGIN = 'mutation { login(username: "admin", password: "demo-Password-2020") { accessToken } }'
