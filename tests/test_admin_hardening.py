@@ -147,13 +147,16 @@ async def test_any_record_id_is_found_or_not(admin: Console, record: str) -> Non
             assert answer.status_code in (200, 302, 404), (view, page, record)
 
 
-@pytest.mark.parametrize("value", [HUGE, "99999999999", "-99999999999"])
+@pytest.mark.parametrize("value", [HUGE, "99999999999", "-99999999999", "99999"])
 async def test_any_number_in_a_filter_is_answered(admin: Console, value: str) -> None:
     for path, flt in [
         ("/admin/member/", "flt0_id_equals"),
         ("/admin/member/", "flt0_id_greater_than"),
         ("/admin/auditlog/", "flt0_id_equals"),
         ("/admin/compound/", "flt0_community_equals"),
+        ("/admin/branch/", "flt0_star_rating_equals"),  # a SMALLINT column
+        ("/admin/residentrequest/", "flt0_satisfaction_equals"),
+        ("/admin/residentrequest/", "flt0_satisfaction_in_list"),
     ]:
         answer = await admin.get(path, params={flt: value})
         assert answer.status_code in (200, 400), (path, flt, value, answer.status_code)

@@ -39,13 +39,27 @@ DB_INT_MIN = -(2**31)
 DB_INT_MAX = 2**31 - 1
 
 
-def db_int(raw: Any) -> int:
-    """``raw`` as an integer a database column can hold; ValueError otherwise."""
+IntBounds = tuple[int, int]
+INT_BOUNDS: IntBounds = (DB_INT_MIN, DB_INT_MAX)
+
+
+def int_bounds(field: Any) -> IntBounds:
+    """The values an integer column holds (a SMALLINT's are fewer)."""
+    if isinstance(field, fields.SmallIntField):
+        return (-(2**15), 2**15 - 1)
+    if isinstance(field, fields.BigIntField):
+        return (-(2**63), 2**63 - 1)
+    return INT_BOUNDS
+
+
+def db_int(raw: Any, bounds: IntBounds = INT_BOUNDS) -> int:
+    """``raw`` as an integer the column can hold; ValueError otherwise."""
     text = str(raw).strip()
-    if len(text) > 12:  # never parse a huge number: int() of 100k digits is slow
+    if len(text) > 20:  # never parse a huge number: int() of 100k digits is slow
         raise ValueError(f"not a database integer: {text[:20]}…")
     value = int(text)
-    if not DB_INT_MIN <= value <= DB_INT_MAX:
+    low, high = bounds
+    if not low <= value <= high:
         raise ValueError(f"out of range: {value}")
     return value
 
