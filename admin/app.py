@@ -20,6 +20,7 @@ from flask_babel import Babel
 from admin.auth import LanguageView, LoginView, LogoutView, configure_session
 from admin.contrib.tortoise.tools import format_local
 from admin.i18n import current_language, hub_gettext, label, lazy, select_locale
+from admin.security import csp_nonce, secure_headers
 from admin.views import audit, records
 from admin.views.dashboard import DashboardView
 from admin.views.requests import ResidentRequestView
@@ -54,6 +55,7 @@ def create_admin(settings: Settings) -> Flask:
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     configure_session(app, settings)
+    secure_headers(app)
     # flask-admin needs Babel on the app, or every page fails.
     Babel(app, locale_selector=lambda: select_locale(settings.language))
     console = Admin(
@@ -62,6 +64,7 @@ def create_admin(settings: Settings) -> Flask:
         url="/",
         index_view=DashboardView(settings),
         theme=Bootstrap4Theme(base_template="hub/base.html", fluid=True),
+        csp_nonce_generator=csp_nonce,
     )
     zone = ZoneInfo(settings.timezone)
 

@@ -23,6 +23,7 @@ from flask_admin import BaseView, expose
 from flask_admin.form import SecureForm
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 
 from admin import bridge
 from admin.i18n import LANGUAGES, SESSION_KEY, lazy
@@ -74,7 +75,7 @@ class LogoutForm(HubSecureForm):
 
 
 class LanguageForm(HubSecureForm):
-    lang = SelectField(choices=list(LANGUAGES.items()))
+    lang = SelectField(choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()])
     next = HiddenField()
 
 
@@ -119,13 +120,31 @@ def client_address() -> str:
     return (request.remote_addr or "")[:64]
 
 
+def console_path() -> str:
+    """This request's path and query as the browser asked for it (``/admin/member/?…``):
+    where to come back to after signing in or switching the language."""
+    path = (request.script_root or "") + request.path
+    query = request.query_string.decode("utf-8", "replace")
+    return f"{path}?{query}" if query else path
+
+
+MAX_NEXT = 2000  # characters of a `next` target kept
+
+
 def safe_next(target: str | None) -> str:
-    """A redirect target inside the console, or the console's home."""
+    """A redirect target inside the console, or the console's home: never another site,
+    never a header break (CR/LF), never anything the Location header cannot carry."""
     home = url_for("admin.index")
-    if not target:
+    if not target or len(target) > MAX_NEXT or target.startswith("//"):
         return home
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith(request.script_root or "/"):
+    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return home
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # e.g. "http://[" : not a URL at all
+        return home
+    root = (request.script_root or "") + "/"
+    if parts.scheme or parts.netloc or not parts.path.startswith(root):
         return home
     return target
 
@@ -262,4 +281,5 @@ def configure_session(app: Flask, settings: Settings) -> None:
             "language_form": LanguageForm(),
             "languages": LANGUAGES,
             "debug": current_app.debug,
+            "console_path": console_path,
         }

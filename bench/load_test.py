@@ -23,6 +23,7 @@ import asyncio
 import json
 import os
 import random
+import secrets
 import signal
 import socket
 import subprocess
@@ -262,6 +263,7 @@ def hub(
     env = {
         **_clean_env(),
         "LINJU_DATABASE_URL": _with_pool(database_url, pool),
+        "LINJU_SECRET_KEY": secrets.token_urlsafe(48),  # PostgreSQL: one key, shared
         "LINJU_HOST": HOST,
         "LINJU_PORT": str(port),
         "LINJU_REDIS_URL": f"{redis}?prefix=loadtest-{run}",

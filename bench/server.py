@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -46,6 +47,8 @@ def hub_server(database_url: str, *, workers: int) -> Iterator[str]:
     env = {
         **os.environ,
         "LINJU_DATABASE_URL": database_url,
+        # The workers sign with one key (without it each would make its own).
+        "LINJU_SECRET_KEY": os.environ.get("LINJU_SECRET_KEY") or secrets.token_urlsafe(48),
         "LINJU_DEBUG": "false",
     }
     command = [

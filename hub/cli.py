@@ -131,6 +131,11 @@ async def migrate_database(
     return before, after
 
 
+def key_line(settings: Settings) -> str:
+    """Where the key signing tokens and console sessions comes from, in one line."""
+    return f"签名密钥 (secret key): {settings.secret_key_source}"
+
+
 def display_host(host: str) -> str:
     return "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
 
@@ -174,6 +179,7 @@ def serve(host: str | None, port: int | None, workers: int, reload: bool) -> Non
     asyncio.run(_check_ready(settings))
     if warning := shared_state_warning(settings, workers=workers):
         click.echo(warning, err=True)
+    click.echo(key_line(settings))
     run_server(host, port, workers=workers, reload=reload)
 
 
@@ -219,6 +225,8 @@ def demo(host: str | None, port: int | None, database_url: str) -> None:
     """Migrate, load the demo dataset, fetch GraphiQL, and serve: a hub in one command."""
     os.environ["LINJU_DATABASE_URL"] = database_url  # what the server's factory will read
     settings = load_settings()
+    if settings.secret_key_refusal:
+        fail(settings.secret_key_refusal)
     host = host or settings.host
     port = port if port is not None else settings.port
     ensure_port_free(host, port)
@@ -241,6 +249,7 @@ def demo(host: str | None, port: int | None, database_url: str) -> None:
     click.echo(f"  管理后台 (console)      {base}/admin/")
     click.echo(f"  运行状态 (healthz)      {base}/healthz")
     click.echo("")
+    click.echo(key_line(settings))
     run_server(host, port)
 
 

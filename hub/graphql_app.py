@@ -188,6 +188,8 @@ class HubGraphQL(GraphQL[Context, None]):
                 bad = request.state.graphql_request_error
                 if media_type == GRAPHQL_RESPONSE_JSON and bad and response.status_code == 200:
                     response.status_code = 400
+        finally:
+            await request.close()  # an upload's temporary files, closed now (not by the GC)
         await response(scope, receive, send)
 
     def error_response(self, exc: HTTPException, media_type: str) -> Response:

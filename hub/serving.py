@@ -28,6 +28,8 @@ APP = "hub.app:create_app"
 
 def serve_refusal(settings: Settings, *, workers: int, reload: bool) -> str | None:
     """Why these options cannot run (one line), or None."""
+    if settings.secret_key_refusal:
+        return settings.secret_key_refusal
     if workers > 1 and reload:
         return "--reload 只能用于单进程 (--reload cannot be combined with --workers > 1)"
     if workers > 1 and settings.is_sqlite and ":memory:" in settings.database_url:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-DEMO_SECRET_KEY = "linju-demo-secret-change-me-before-production"
+from hub.secret_key import PROCESS_KEY, SecretKeyError, random_key, resolve_secret_key
 
 
 def _env(name: str, default: str) -> str:
@@ -35,12 +35,21 @@ class SettingsError(ValueError):
     """A setting has a value the hub cannot use."""
 
 
+DERIVED = {"derived": True}  # a field computed from other settings, not a LINJU_ variable
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite://linju.db"
     # Optional read replica; reads go there, writes to the primary.
     read_database_url: str | None = None
-    secret_key: str = DEMO_SECRET_KEY
+    # Signs tokens and console sessions; load_settings() resolves it (hub/secret_key.py).
+    # Settings built in code without one sign with a random key: never a known one.
+    secret_key: str = field(default_factory=random_key, repr=False, compare=False)
+    # Where the key came from, and why a server must not start with it (PostgreSQL and
+    # no key configured): found by load_settings(), not variables of their own.
+    secret_key_source: str = field(default=PROCESS_KEY, compare=False, metadata=DERIVED)
+    secret_key_refusal: str | None = field(default=None, compare=False, metadata=DERIVED)
     debug: bool = False
     # GraphQL
     graphql_ide: bool = True
@@ -104,11 +113,29 @@ class Settings:
 
 def load_settings() -> Settings:
     """Build settings from the environment (no caching: tests change it)."""
+    # Every other setting first: a bad one fails before a key file is made.
+    settings = _settings_from_environment()
+    try:
+        key = resolve_secret_key(
+            key=os.environ.get("LINJU_SECRET_KEY") or None,
+            key_file=os.environ.get("LINJU_SECRET_KEY_FILE") or None,
+            database_url=settings.database_url,
+        )
+    except SecretKeyError as exc:
+        raise SettingsError(str(exc)) from None
+    return replace(
+        settings,
+        secret_key=key.value,
+        secret_key_source=key.source,
+        secret_key_refusal=key.refusal,
+    )
+
+
+def _settings_from_environment() -> Settings:
     origins = tuple(o.strip() for o in _env("ALLOWED_ORIGINS", "").split(",") if o.strip())
     return Settings(
         database_url=_env("DATABASE_URL", "sqlite://linju.db"),
         read_database_url=os.environ.get("LINJU_READ_DATABASE_URL") or None,
-        secret_key=_env("SECRET_KEY", DEMO_SECRET_KEY),
         debug=_env_bool("DEBUG", False),
         graphql_ide=_env_bool("GRAPHQL_IDE", True),
         introspection=_env_bool("INTROSPECTION", True),

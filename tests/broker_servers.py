@@ -2,8 +2,9 @@
 
 Redis: ``LINJU_TEST_REDIS`` (default ``redis://127.0.0.1:6379/0``) when it answers,
 else a ``redis-server`` started on a free port for the session; the tests are skipped,
-saying why, when neither is there. Each test uses a channel of its own, so sessions
-sharing one Redis never hear each other. PostgreSQL: the server at ``LINJU_TEST_PG``.
+saying why, when neither is there (under CI they fail: ``missing_service``). Each test
+uses a channel of its own, so sessions sharing one Redis never hear each other.
+PostgreSQL: the server at ``LINJU_TEST_PG``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import PG_SERVER
+from tests.conftest import PG_SERVER, missing_service
 
 REDIS = os.environ.get("LINJU_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
@@ -49,7 +50,7 @@ def redis_server() -> Iterator[str]:
         return
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.skip(f"no Redis answers at {REDIS} and there is no redis-server to start")
+        missing_service(f"no Redis answers at {REDIS} and there is no redis-server to start")
     port = free_port()
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
@@ -60,7 +61,7 @@ def redis_server() -> Iterator[str]:
         deadline = time.monotonic() + 10
         while not _tcp_answers("127.0.0.1", port):
             if time.monotonic() > deadline or process.poll() is not None:
-                pytest.skip("redis-server did not start")
+                missing_service("redis-server did not start")
             time.sleep(0.05)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
@@ -88,5 +89,5 @@ def pg_answers() -> bool:
 def pg_broker_url() -> str:
     """A PostgreSQL URL for LISTEN/NOTIFY (no tables needed: the ``postgres`` database)."""
     if not pg_answers():
-        pytest.skip(f"no PostgreSQL answers at {PG_SERVER}")
+        missing_service(f"no PostgreSQL answers at {PG_SERVER}")
     return f"{PG_SERVER}/postgres"

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -24,6 +25,14 @@ from seeds.loader import SeedReport, load_demo
 
 BACKEND = os.environ.get("LINJU_TEST_BACKEND", "sqlite")
 PG_SERVER = os.environ.get("LINJU_TEST_PG", "postgres://postgres@127.0.0.1:5432")
+
+
+def missing_service(reason: str) -> NoReturn:
+    """A service a test needs is not there: skipped, loudly — but under CI (``CI`` set)
+    a failure, so that CI never passes by skipping what it did not check."""
+    if os.environ.get("CI"):
+        pytest.fail(f"CI: {reason}", pytrace=False)
+    pytest.skip(f"!!! SKIPPED: {reason} !!!")
 
 
 def pytest_report_header(config: pytest.Config) -> str:

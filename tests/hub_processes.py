@@ -30,6 +30,7 @@ from tests.broker_servers import free_port
 from tests.conftest import BACKEND, PG_SERVER
 
 START_TIMEOUT = 60.0  # seconds for a server to answer /healthz on a busy 2-core machine
+SERVER_KEY = "linju-processes-test-key-of-at-least-32-bytes"
 
 
 @dataclass
@@ -101,6 +102,7 @@ def serve(tmp_path: Path) -> Iterator[Any]:
         env = {
             **clean_env(),
             "LINJU_DATABASE_URL": database_url,
+            "LINJU_SECRET_KEY": SERVER_KEY,  # PostgreSQL needs one; the servers share it
             "LINJU_HOST": "127.0.0.1",
             "LINJU_PORT": str(port),
             "LINJU_GRAPHQL_IDE": "false",

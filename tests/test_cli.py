@@ -25,6 +25,7 @@ from hub.passwords import verify_password
 from hub.settings import Settings
 
 COMMANDS = sorted(main.commands)
+SERVER_KEY = "linju-cli-test-secret-key-of-at-least-32-bytes"
 
 
 def linju(
@@ -34,6 +35,7 @@ def linju(
     environ = {k: v for k, v in os.environ.items() if not k.startswith("LINJU_")}
     if database_url:
         environ["LINJU_DATABASE_URL"] = database_url
+        environ["LINJU_SECRET_KEY"] = SERVER_KEY  # PostgreSQL needs one to serve
     environ.update(env)
     return subprocess.run(
         [sys.executable, "-m", "hub.cli", *args],
@@ -281,6 +283,7 @@ def test_serve_answers_health_checks(orm: Settings) -> None:
     port = _free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("LINJU_")}
     environ["LINJU_DATABASE_URL"] = orm.database_url
+    environ["LINJU_SECRET_KEY"] = SERVER_KEY
     server = subprocess.Popen(
         [sys.executable, "-m", "hub.cli", "serve", "--port", str(port)],
         env=environ,
@@ -298,7 +301,7 @@ def test_serve_answers_health_checks(orm: Settings) -> None:
         assert graphql.json() == {"data": {"__typename": "Query"}}
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        server.communicate(timeout=30)  # waits, and closes its output pipe
 
 
 DEMO_LOGIN = 'mutation { login(username: "admin", password: "demo-Password-2020") { accessToken } }'

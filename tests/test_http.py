@@ -23,6 +23,7 @@ from hub import assets
 from hub.app import create_app
 from hub.graphql_app import GRAPHQL_RESPONSE_JSON, HubGraphQL, negotiate
 from hub.settings import Settings
+from tests.conftest import missing_service
 
 GRAPHQL_RESPONSE = {"accept": GRAPHQL_RESPONSE_JSON}
 LEGACY = {"accept": "application/json"}
@@ -273,9 +274,9 @@ async def test_ide_page_loads_nothing_from_outside(hub_client: httpx.AsyncClient
 
 async def test_ide_page_assets_are_served(hub_client: httpx.AsyncClient) -> None:
     if not assets.assets_present():
-        pytest.skip(
-            "!!! GraphiQL assets are NOT fetched (run `linju assets`): cannot check that the "
-            "IDE page's files are served. .ci/run fetches them, so CI runs this check. !!!"
+        missing_service(
+            "GraphiQL assets are NOT fetched (run `linju assets`): cannot check that the "
+            "IDE page's files are served. .ci/run fetches them, so CI runs this check."
         )
     page = await hub_client.get("/graphql", headers={"accept": "text/html"})
     links = SRC_HREF.findall(page.text)

@@ -14,11 +14,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, url_for
 from flask_admin.actions import action
 from flask_admin.babel import gettext, lazy_gettext, ngettext
 from flask_admin.helpers import get_form_data
@@ -28,7 +27,13 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from wtforms import HiddenField
 
-from admin.auth import CONSOLE_ROLES, HubSecureForm, client_address, current_viewer
+from admin.auth import (
+    CONSOLE_ROLES,
+    HubSecureForm,
+    client_address,
+    console_path,
+    current_viewer,
+)
 from admin.contrib.tortoise import ModelView, tools
 from admin.contrib.tortoise.form import EnumMultipleField, Required
 from admin.contrib.tortoise.view import default_search
@@ -99,7 +104,7 @@ class HubModelView(ModelView):
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
         if viewer() is None:
-            return redirect(url_for("login.index", next=request.full_path))
+            return redirect(url_for("login.index", next=console_path()))
         flash(str(lazy("您无权访问该页面")), "error")
         return redirect(url_for("admin.index"))
 
@@ -323,7 +328,7 @@ class HubModelView(ModelView):
         if self.spec is None:
             return
         scope = self.get_scope()
-        wanted = [int(i) for i in ids if str(i).isdigit()]
+        wanted = [i for i in map(tools.record_id, ids) if i is not None]
 
         async def versions() -> list[tuple[int, int]]:
             query = self.model.filter(scope).filter(id__in=wanted)
@@ -401,13 +406,13 @@ class RemoveRowAction(BaseListRowAction):
         return Markup(
             '<form class="icon" method="POST" {action}>'
             '<input id="id" name="id" type="hidden" value="{id}">{hidden}'
-            '<button onclick="return faHelpers.safeConfirm({question});" title="{title}">'
+            '<button data-hub-confirm="{question}" title="{title}">'
             '<span class="{icon}"></span></button></form>'
         ).format(
             action=action,
             id=row_id,
             hidden=hidden,
-            question=Markup(json.dumps(str(question), ensure_ascii=False)),
+            question=str(question),  # asked by static/console.js (no inline script)
             title=str(self.title),
             icon=icon,
         )

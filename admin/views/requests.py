@@ -17,6 +17,7 @@ from flask_admin import expose
 from flask_admin.babel import gettext
 from flask_admin.helpers import get_redirect_target
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 
 from admin.auth import HubSecureForm, client_address
 from admin.contrib.tortoise.form import LocalDateTimeField
@@ -53,7 +54,9 @@ class ResolveForm(StepForm):
 
 class RateForm(StepForm):
     satisfaction = SelectField(
-        lazy("满意度"), choices=[(str(n), "★" * n) for n in range(5, 0, -1)], validate_choice=False
+        lazy("满意度"),
+        choices=[SelectChoice(str(n), "★" * n) for n in range(5, 0, -1)],
+        validate_choice=False,
     )
 
 
@@ -207,10 +210,11 @@ class ResidentRequestView(HubModelView):
             form = FORMS[action](None)
             form.version.data = record.version
             if isinstance(form, AssignForm):
-                form.assignee_kind.choices = [(k.value, label(k)) for k in AssigneeKind]
+                form.assignee_kind.choices = [SelectChoice(k.value, label(k)) for k in AssigneeKind]
             if isinstance(form, ReopenForm):
                 form.to.choices = [
-                    (s.value, label(s)) for s in TRANSITIONS[A.REOPEN][RequestStatus.RESOLVED]
+                    SelectChoice(s.value, label(s))
+                    for s in TRANSITIONS[A.REOPEN][RequestStatus.RESOLVED]
                 ]
             steps.append((action, form))
         return steps

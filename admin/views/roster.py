@@ -19,7 +19,13 @@ from flask_admin import BaseView, expose
 from wtforms import FileField, HiddenField
 
 from admin import bridge
-from admin.auth import CONSOLE_ROLES, HubSecureForm, client_address, current_viewer
+from admin.auth import (
+    CONSOLE_ROLES,
+    HubSecureForm,
+    client_address,
+    console_path,
+    current_viewer,
+)
 from admin.i18n import lazy
 from hub import models as m
 from hub.access import write_scope
@@ -69,7 +75,7 @@ class RosterView(BaseView):
         from flask import redirect, url_for
 
         if current_viewer() is None:
-            return redirect(url_for("login.index", next=request.full_path))
+            return redirect(url_for("login.index", next=console_path()))
         flash(str(lazy("您无权访问该页面")), "error")
         return redirect(url_for("admin.index"))
 

@@ -30,6 +30,7 @@ from hub.services import audit
 from hub.services.fields import Invalid, is_blank, parse_enum, parse_value
 from hub.services.records import require_writer
 from hub.services.specs import duplicate_members, get_spec, member_date_errors
+from hub.spreadsheet import csv_row, xlsx_row
 
 BATCH_SIZE = 1000
 
@@ -469,7 +470,7 @@ async def _insert_batch(batch: list[m.Member]) -> None:
 def roster_template_csv() -> bytes:
     """The header row as a CSV with a BOM, so that Excel opens it in the right encoding."""
     out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow([c.header for c in COLUMNS])
+    csv.writer(out, lineterminator="\r\n").writerow(csv_row(c.header for c in COLUMNS))
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -483,7 +484,7 @@ def roster_template_xlsx() -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "党员名册"
-    sheet.append([c.header for c in COLUMNS])
+    sheet.append(xlsx_row(sheet, [c.header for c in COLUMNS]))
     sheet.freeze_panes = "A2"
     for index, column in enumerate(COLUMNS, start=1):
         cell = sheet.cell(row=1, column=index)
@@ -508,12 +509,15 @@ def roster_template_xlsx() -> bytes:
     notes.append(["列名", "是否必填", "说明", "也可用的列名"])
     for column in COLUMNS:
         notes.append(
-            [
-                column.header,
-                "必填" if column.required else "",
-                column.hint,
-                "、".join(column.aliases),
-            ]
+            xlsx_row(
+                notes,
+                [
+                    column.header,
+                    "必填" if column.required else "",
+                    column.hint,
+                    "、".join(column.aliases),
+                ],
+            )
         )
     notes.column_dimensions["C"].width = 40
     notes.column_dimensions["D"].width = 40

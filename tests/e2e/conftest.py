@@ -20,10 +20,12 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from tests.conftest import missing_service
 from tests.e2e.hub_server import ADMIN, PASSWORD
 
 BACKEND = os.environ.get("LINJU_TEST_BACKEND", "sqlite")
@@ -67,11 +69,9 @@ async def _pg(sql: str) -> None:
 def hub_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of a hub process serving the demo dataset."""
     if chromium_path() is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing: .ci/run must install Debian's chromium")
-        pytest.skip(
-            "!!! BROWSER TESTS SKIPPED: no chromium found (apt-get install chromium, "
-            "or set LINJU_CHROMIUM) !!!"
+        missing_service(
+            "no chromium for the browser tests (apt-get install chromium, or set "
+            "LINJU_CHROMIUM; .ci/run installs it)"
         )
     database = None
     if BACKEND == "postgres":
@@ -139,9 +139,26 @@ async def browser(hub_url: str) -> AsyncIterator[object]:
             await chromium.close()
 
 
+def watch_errors(tab: Any) -> list[str]:
+    """Every JavaScript error of ``tab`` from now on: uncaught exceptions and console
+    errors (a script or style the Content-Security-Policy refused is one of those)."""
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
+    tab.on(
+        "console",
+        lambda message: (
+            errors.append(f"console.error: {message.text} @ {tab.url}")
+            if message.type == "error"
+            else None
+        ),
+    )
+    return errors
+
+
 @pytest.fixture
 async def page(browser: object, hub_url: str, tmp_path: Path) -> AsyncIterator[object]:
-    """A fresh browser context signed in as the demo ADMIN."""
+    """A fresh browser context signed in as the demo ADMIN; the test fails on any
+    JavaScript error of its pages."""
     context = await browser.new_context(  # type: ignore[attr-defined]
         base_url=hub_url, accept_downloads=True, viewport={"width": 1400, "height": 1000}
     )
@@ -150,11 +167,13 @@ async def page(browser: object, hub_url: str, tmp_path: Path) -> AsyncIterator[o
     # suite on a shared, overloaded 2-core box once saw a navigation commit after 15 s.
     context.set_default_navigation_timeout(30_000)
     tab = await context.new_page()
+    errors = watch_errors(tab)
     await sign_in(tab, ADMIN)
     try:
         yield tab
     finally:
         await context.close()
+    assert errors == [], "JavaScript errors on the console's pages"
 
 
 async def sign_in(tab: object, username: str) -> None:

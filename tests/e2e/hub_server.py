@@ -59,7 +59,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
-    settings = Settings(database_url=args.database_url, secret_key=SECRET_KEY)
+    # No address rate limit: one browser loading every console page with its ~40 assets
+    # is one address far over a minute's 1200 requests.
+    settings = Settings(
+        database_url=args.database_url, secret_key=SECRET_KEY, rate_limit_address_per_minute=0
+    )
     asyncio.run(prepare(settings))
     print("hub ready", flush=True)
     uvicorn.run(create_app(settings), host="127.0.0.1", port=args.port, log_level="warning")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.search import search_text
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import sign_in, watch_errors
 from tests.e2e.hub_server import COMMUNITY_CURATOR
 
 COUNT = re.compile(r"\((\d+)\)")
@@ -150,6 +150,7 @@ async def test_walk_a_request_through_the_workflow(browser: Any, hub_url: str) -
     context = await browser.new_context(base_url=hub_url)
     context.set_default_timeout(15_000)
     page = await context.new_page()
+    errors = watch_errors(page)
     try:
         await sign_in(page, COMMUNITY_CURATOR)
         # report one (问题收集) in the curator's own compound
@@ -202,6 +203,7 @@ async def test_walk_a_request_through_the_workflow(browser: Any, hub_url: str) -
         assert "已解决" in await page.inner_text("table.searchable")
     finally:
         await context.close()
+    assert errors == [], "JavaScript errors on the console's pages"
 
 
 async def test_export_a_filtered_list(page: Any) -> None:

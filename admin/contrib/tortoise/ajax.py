@@ -15,7 +15,7 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 
 from admin import bridge
-from admin.contrib.tortoise.tools import display, get_primary_key, related_model
+from admin.contrib.tortoise.tools import display, get_primary_key, record_id, related_model
 
 Scope = Callable[[type[Model]], Q]
 Search = Callable[[type[Model], str], Q]
@@ -59,7 +59,7 @@ class QueryAjaxModelLoader(AjaxModelLoader):
 
     def labels(self, ids: Iterable[Any]) -> dict[int, str]:
         """Labels of many records in one query (for multi-selects)."""
-        wanted = [int(i) for i in ids if str(i).isdigit()]
+        wanted = [i for i in map(record_id, ids) if i is not None]
         if not wanted:
             return {}
 
@@ -69,12 +69,13 @@ class QueryAjaxModelLoader(AjaxModelLoader):
         return {record.pk: self.label(record) for record in bridge.run(fetch())}
 
     def get_one(self, pk: Any) -> Any:
-        if not str(pk).isdigit():
+        wanted = record_id(pk)
+        if wanted is None:
             return None
         scope = self.scope(self.model)
 
         async def fetch() -> Model | None:
-            return await self.model.filter(scope, **{self.pk: int(pk)}).first()
+            return await self.model.filter(scope, **{self.pk: wanted}).first()
 
         return bridge.run(fetch())
 

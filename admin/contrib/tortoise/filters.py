@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 from zoneinfo import ZoneInfo
 
 from flask import has_request_context
@@ -194,30 +194,45 @@ class BooleanNotEqualFilter(FilterEqual, filters.BaseBooleanFilter):
         return lazy_gettext("not equal")
 
 
-class IntEqualFilter(FilterEqual, filters.BaseIntFilter):
-    pass
+class _Bounded:
+    """An integer filter refuses a value its column cannot hold (PostgreSQL would fail
+    the whole statement on it): flask-admin then ignores the filter."""
+
+    bounds: tools.IntBounds = tools.INT_BOUNDS
+
+    def bounded(self, bounds: tools.IntBounds) -> Self:
+        self.bounds = bounds
+        return self
 
 
-class IntNotEqualFilter(FilterNotEqual, filters.BaseIntFilter):
-    pass
+class IntEqualFilter(_Bounded, FilterEqual, filters.BaseIntFilter):
+    def clean(self, value: str) -> int:
+        return tools.db_int(value, self.bounds)
 
 
-class IntGreaterFilter(FilterGreater, filters.BaseIntFilter):
-    pass
+class IntNotEqualFilter(_Bounded, FilterNotEqual, filters.BaseIntFilter):
+    def clean(self, value: str) -> int:
+        return tools.db_int(value, self.bounds)
 
 
-class IntSmallerFilter(FilterSmaller, filters.BaseIntFilter):
-    pass
+class IntGreaterFilter(_Bounded, FilterGreater, filters.BaseIntFilter):
+    def clean(self, value: str) -> int:
+        return tools.db_int(value, self.bounds)
 
 
-class IntInListFilter(FilterInList, filters.BaseIntListFilter):
+class IntSmallerFilter(_Bounded, FilterSmaller, filters.BaseIntFilter):
+    def clean(self, value: str) -> int:
+        return tools.db_int(value, self.bounds)
+
+
+class IntInListFilter(_Bounded, FilterInList, filters.BaseIntListFilter):
     def clean(self, value: str) -> list[int]:
-        return [int(part) for part in super().clean(value)]
+        return [tools.db_int(part, self.bounds) for part in super().clean(value)]
 
 
-class IntNotInListFilter(FilterNotInList, filters.BaseIntListFilter):
+class IntNotInListFilter(_Bounded, FilterNotInList, filters.BaseIntListFilter):
     def clean(self, value: str) -> list[int]:
-        return [int(part) for part in FilterInList.clean(self, value)]
+        return [tools.db_int(part, self.bounds) for part in FilterInList.clean(self, value)]
 
 
 class FloatEqualFilter(FilterEqual, filters.BaseFloatFilter):
@@ -346,9 +361,13 @@ class EnumInListFilter(FilterInList):
 class ForeignKeyEqualFilter(FilterEqual, filters.BaseIntFilter):
     """The related record, chosen from per-request options (or typed as an id)."""
 
+    def clean(self, value: str) -> int:
+        return tools.db_int(value)
+
 
 class ForeignKeyNotEqualFilter(FilterNotEqual, filters.BaseIntFilter):
-    pass
+    def clean(self, value: str) -> int:
+        return tools.db_int(value)
 
 
 class ForeignKeyEmptyFilter(FilterEmpty):
@@ -435,13 +454,14 @@ class FilterConverter:
                 FilterEmpty(name, label, text=True),
             ]
         elif kind == tools.INT:
+            bounds = tools.int_bounds(field)
             found = [
-                IntEqualFilter(name, label),
-                IntNotEqualFilter(name, label),
-                IntGreaterFilter(name, label),
-                IntSmallerFilter(name, label),
-                IntInListFilter(name, label),
-                IntNotInListFilter(name, label),
+                IntEqualFilter(name, label).bounded(bounds),
+                IntNotEqualFilter(name, label).bounded(bounds),
+                IntGreaterFilter(name, label).bounded(bounds),
+                IntSmallerFilter(name, label).bounded(bounds),
+                IntInListFilter(name, label).bounded(bounds),
+                IntNotInListFilter(name, label).bounded(bounds),
             ]
             if nullable:
                 found.append(FilterEmpty(name, label))

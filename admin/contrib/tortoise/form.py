@@ -27,6 +27,7 @@ from flask_admin.helpers import get_url
 from markupsafe import Markup
 from tortoise.models import Model
 from wtforms import fields as wtf
+from wtforms.fields.choices import SelectChoice
 from wtforms.fields.core import UnboundField
 from wtforms.widgets import TextArea, html_params
 
@@ -101,7 +102,10 @@ class EnumSelectField(wtf.SelectField):
     widget = Select2Widget()
 
     def __init__(self, *args: Any, enum: Any, label_of: LabelOf, **kwargs: Any) -> None:
-        kwargs["choices"] = [("", "")] + [(m.value, label_of(m)) for m in enum]
+        kwargs["choices"] = [
+            SelectChoice("", ""),
+            *(SelectChoice(m.value, label_of(m)) for m in enum),
+        ]
         kwargs.setdefault("validate_choice", False)
         super().__init__(*args, **kwargs)
         self.allow_blank = True
@@ -114,7 +118,7 @@ class EnumMultipleField(wtf.SelectMultipleField):
     widget = Select2Widget(multiple=True)
 
     def __init__(self, *args: Any, enum: Any, label_of: LabelOf, **kwargs: Any) -> None:
-        kwargs["choices"] = [(m.value, label_of(m)) for m in enum]
+        kwargs["choices"] = [SelectChoice(m.value, label_of(m)) for m in enum]
         kwargs.setdefault("validate_choice", False)
         super().__init__(*args, **kwargs)
 

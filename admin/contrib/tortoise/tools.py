@@ -33,6 +33,46 @@ JSON = "json"
 OTHER = "other"
 
 
+# The range of the database's integer columns (ids are 32-bit): a number outside it is
+# no record and no value, and must not reach the database (PostgreSQL refuses it).
+DB_INT_MIN = -(2**31)
+DB_INT_MAX = 2**31 - 1
+
+
+IntBounds = tuple[int, int]
+INT_BOUNDS: IntBounds = (DB_INT_MIN, DB_INT_MAX)
+
+
+def int_bounds(field: Any) -> IntBounds:
+    """The values an integer column holds (a SMALLINT's are fewer)."""
+    if isinstance(field, fields.SmallIntField):
+        return (-(2**15), 2**15 - 1)
+    if isinstance(field, fields.BigIntField):
+        return (-(2**63), 2**63 - 1)
+    return INT_BOUNDS
+
+
+def db_int(raw: Any, bounds: IntBounds = INT_BOUNDS) -> int:
+    """``raw`` as an integer the column can hold; ValueError otherwise."""
+    text = str(raw).strip()
+    if len(text) > 20:  # never parse a huge number: int() of 100k digits is slow
+        raise ValueError(f"not a database integer: {text[:20]}…")
+    value = int(text)
+    low, high = bounds
+    if not low <= value <= high:
+        raise ValueError(f"out of range: {value}")
+    return value
+
+
+def record_id(raw: Any) -> int | None:
+    """A record id from a URL or a form, or None for anything that cannot be one."""
+    try:
+        value = db_int(raw)
+    except (TypeError, ValueError):
+        return None
+    return value if value > 0 else None
+
+
 def get_primary_key(model: type[Model]) -> str:
     return model._meta.pk_attr
 

@@ -41,9 +41,11 @@ from admin.contrib.tortoise import tools
 from admin.contrib.tortoise.ajax import QueryAjaxModelLoader
 from admin.contrib.tortoise.filters import BaseTortoiseFilter, FilterConverter
 from admin.contrib.tortoise.form import ModelConverter, form_field_name, get_form
+from hub.spreadsheet import csv_row, xlsx_row
 
 log = logging.getLogger("linju.admin")
 T = TypeVar("T")
+MAX_PAGE = 10_000_000  # x the largest page size: still an offset every database takes
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -318,7 +320,7 @@ class ModelView(BaseModelView):
             count = await query.count() if counted else None
             query = query.order_by(*order)
             if size:
-                query = query.offset((page or 0) * size).limit(size)
+                query = query.offset(_page(page) * size).limit(size)
             if related:
                 query = query.select_related(*related)
             if prefetch:
@@ -352,9 +354,8 @@ class ModelView(BaseModelView):
         return fks, self._m2m_names(dict.fromkeys(names + form_names))
 
     def get_one(self, id: Any) -> Any:
-        try:
-            pk = int(id)
-        except (TypeError, ValueError):
+        pk = tools.record_id(id)
+        if pk is None:
             return None
         scope = self.get_scope()
         related, prefetch = self.detail_related()
@@ -441,7 +442,8 @@ class ModelView(BaseModelView):
             relation = getattr(record, name)
             await relation.clear()
             if ids:
-                await relation.add(*await related.filter(id__in=[int(i) for i in ids]))
+                wanted = [i for i in map(tools.record_id, ids) if i is not None]
+                await relation.add(*await related.filter(id__in=wanted))
 
     @action(
         "delete",
@@ -581,9 +583,9 @@ class ModelView(BaseModelView):
             out = io.StringIO()
             writer = csv.writer(out)
             out.write("\ufeff")
-            writer.writerow(titles)
+            writer.writerow(csv_row(titles))
             for row in rows:
-                writer.writerow(["" if v is None else str(v) for v in row])
+                writer.writerow(csv_row(row))
                 if out.tell() > 64 * 1024:
                     yield out.getvalue()
                     out.seek(0)
@@ -605,9 +607,9 @@ class ModelView(BaseModelView):
         titles, rows = self._export_rows()
         book = Workbook(write_only=True)
         sheet = book.create_sheet(str(self.name)[:31] or "Sheet1")
-        sheet.append(titles)
+        sheet.append(xlsx_row(sheet, titles))
         for row in rows:
-            sheet.append(["" if v is None else str(v) for v in row])
+            sheet.append(xlsx_row(sheet, row))
         out = io.BytesIO()
         book.save(out)
         return Response(
@@ -615,6 +617,12 @@ class ModelView(BaseModelView):
             headers={"Content-Disposition": self._disposition("xlsx")},
             mimetype=XLSX_MIMETYPE,
         )
+
+
+def _page(page: int | None) -> int:
+    """A page number the database can take: ``?page=-1`` is the first page, and a page
+    beyond any list is empty (rather than an offset no database accepts)."""
+    return min(max(page or 0, 0), MAX_PAGE)
 
 
 __all__ = ["ModelView", "form_field_name"]
