@@ -86,7 +86,10 @@ class Settings:
     # Limits under load (0 turns a limit off).
     rate_limit_token_per_minute: int = 600
     rate_limit_address_per_minute: int = 1200
+    # Uploads (multipart: roster imports) may be this large; any other body, GraphQL
+    # JSON included, only max_graphql_body_bytes.
     max_body_bytes: int = 20 * 1024 * 1024
+    max_graphql_body_bytes: int = 1024 * 1024
     statement_timeout_ms: int = 15_000
     shutdown_timeout_seconds: int = 30
     # Addresses of proxies whose X-Forwarded-For is trusted (uvicorn's forwarded_allow_ips).
@@ -137,6 +140,7 @@ def load_settings() -> Settings:
         rate_limit_token_per_minute=_env_int("RATE_LIMIT_TOKEN_PER_MINUTE", 600),
         rate_limit_address_per_minute=_env_int("RATE_LIMIT_ADDRESS_PER_MINUTE", 1200),
         max_body_bytes=_env_int("MAX_BODY_BYTES", 20 * 1024 * 1024),
+        max_graphql_body_bytes=_env_int("MAX_GRAPHQL_BODY_BYTES", 1024 * 1024),
         statement_timeout_ms=_env_int("STATEMENT_TIMEOUT_MS", 15_000),
         shutdown_timeout_seconds=_env_int("SHUTDOWN_TIMEOUT_SECONDS", 30),
         forwarded_allow_ips=_env("FORWARDED_ALLOW_IPS", "127.0.0.1"),

@@ -39,6 +39,7 @@ from graphql import (
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     ValidationContext,
     ValidationRule,
     VariableNode,
@@ -58,7 +59,8 @@ from strawberry.extensions import (
 
 from hub.observability import OperationMetrics, current_request_id
 from hub.settings import Settings
-from schema.errors import ErrorCode, error_code, is_statement_timeout, with_code
+from schema.errors import ErrorCode, error_code, is_statement_timeout, user_error, with_code
+from schema.input_values import Measure, text_problem
 
 logger = logging.getLogger("linju.graphql")
 
@@ -74,7 +76,10 @@ def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         # First: its code after the operation runs last, on the errors clients get.
         *([OperationMetrics] if settings.metrics else []),
         partial(ErrorPolicy, statement_timeout_ms=settings.statement_timeout_ms),
+        # Before CachedDocuments: a refused request is neither validated nor kept.
+        OperationInputs,
         partial(CachedDocuments, documents, settings),
+        partial(AddValidationRules, [TextLiteralRule]),
     ]
     if settings.max_tokens > 0:
         extensions.append(partial(TokenLimit, max_token_count=settings.max_tokens))
@@ -181,6 +186,82 @@ class ErrorPolicy(MaskErrors):
         return [
             with_code(error, ErrorCode.BAD_USER_INPUT) for error in super()._process_errors(errors)
         ]
+
+
+# --- inputs ---------------------------------------------------------------------
+
+MANY_OPERATIONS = (
+    "文档包含 {count} 个操作，请用 operationName 指明要执行的一个 "
+    "(the document has {count} operations: name the one to run with operationName)"
+)
+
+
+class OperationInputs(SchemaExtension):
+    """Refuse, before graphql-core coerces anything, what no resolver should meet.
+
+    - A document with several operations and no ``operationName`` (the spec's
+      GetOperation: strawberry would quietly run the first one).
+    - Variables deeper, larger or with text other than :mod:`schema.input_values`
+      allows: coercing them costs time in proportion to their size (2.5 MB of empty
+      ``or`` objects once took 11.8 s), so they are measured first, and the walk itself
+      stops at the limit.
+    Every transport (HTTP, WebSocket) runs operations through here.
+    """
+
+    def __init__(self) -> None:
+        self.requested_name: str | None = None
+
+    def on_operation(self) -> Iterator[None]:
+        # Nothing is parsed yet, so ``operation_name`` cannot fall back on the
+        # document's first operation: it is exactly what the request named.
+        self.requested_name = self.execution_context.operation_name
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.pre_execution_errors is None and context.graphql_document is not None:
+            errors = self._operation_errors(context.graphql_document)
+            errors += variable_errors(context.variables)
+            if errors:
+                # Set before validation: strawberry then neither validates nor runs it.
+                context.pre_execution_errors = errors
+        yield
+
+    def _operation_errors(self, document: DocumentNode) -> list[GraphQLError]:
+        count = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+        if count > 1 and self.requested_name is None:
+            return [user_error(MANY_OPERATIONS.format(count=count), field="operationName")]
+        return []
+
+
+def variable_errors(variables: Mapping[str, Any] | None) -> list[GraphQLError]:
+    """A BAD_USER_INPUT error naming where the variables pass a limit, if they do."""
+    if not variables:
+        return []
+    problem = Measure().check(dict(variables), "")
+    if problem is None:
+        return []
+    return [
+        user_error(
+            f"变量超出限制 (variable {problem.path or 'values'} {problem.reason})",
+            field=problem.path or "variables",
+        )
+    ]
+
+
+class TextLiteralRule(ValidationRule):
+    """Text written into the document itself meets the same test as text in variables."""
+
+    def enter_string_value(self, node: StringValueNode, *_args: Any) -> None:
+        problem = text_problem(node.value)
+        if problem is not None:
+            self.report_error(
+                GraphQLError(
+                    f"文本含有不允许的字符 (a string literal {problem})",
+                    node,
+                    extensions={"code": ErrorCode.BAD_USER_INPUT.value},
+                )
+            )
 
 
 # --- limits ---------------------------------------------------------------------
