@@ -19,6 +19,7 @@ so that every operation has fresh extension instances.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
@@ -56,6 +57,7 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     SchemaExtension,
 )
+from tortoise.exceptions import ValidationError
 
 from hub.observability import OperationMetrics, current_request_id
 from hub.settings import Settings
@@ -141,6 +143,9 @@ class ErrorPolicy(MaskErrors):
         original = error.original_error
         if is_statement_timeout(original):
             return self._timeout_error(error)
+        detail = unfit_value(original)
+        if detail is not None:
+            return self._unfit_value_error(error, detail)
         error_id = uuid.uuid4().hex[:12]
         request_id = current_request_id()
         logger.error(
@@ -181,11 +186,56 @@ class ErrorPolicy(MaskErrors):
             extensions={"code": ErrorCode.QUERY_TIMEOUT.value},
         )
 
+    def _unfit_value_error(self, error: GraphQLError, detail: str) -> GraphQLError:
+        """A value reached the ORM or the database that its column cannot take: the
+        client's input, whichever resolver let it through; said without echoing it."""
+        logger.info(
+            "GraphQL value refused by the database layer at %s: %s",
+            ".".join(str(key) for key in error.path or ()) or "-",
+            detail,
+        )
+        return GraphQLError(
+            f"值不符合字段的要求 (a value does not fit its column: {detail})",
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": ErrorCode.BAD_USER_INPUT.value},
+        )
+
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         # What is left without a code is about the input: variables that do not fit.
         return [
             with_code(error, ErrorCode.BAD_USER_INPUT) for error in super()._process_errors(errors)
         ]
+
+
+# SQLSTATE class 22, "data exception": a value the column or operator cannot take
+# (too long, out of range, bad encoding, bad date).
+DATA_EXCEPTION = "22"
+_QUOTED = re.compile(r"'.*'", re.DOTALL)
+
+
+def unfit_value(exc: BaseException | None) -> str | None:
+    """What is wrong, when ``exc`` (or one it wraps) is a value its column cannot take.
+
+    Tortoise's field validation (a text longer than its column, in a lookup or a write),
+    PostgreSQL's data exceptions and SQLite's integer overflow: whichever resolver let
+    such a value through, it is the client's input, not a fault of the hub. The value
+    itself is left out of the detail (it may be megabytes long).
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, ValidationError):
+            return _QUOTED.sub("…", str(exc))[:200]
+        sqlstate = getattr(exc, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(DATA_EXCEPTION):
+            return f"the database cannot take this value (SQLSTATE {sqlstate})"
+        if isinstance(exc, OverflowError):
+            return "a number is too large for the database"
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 # --- inputs ---------------------------------------------------------------------

@@ -24,17 +24,20 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
 from graphql import (
     GraphQLEnumType,
+    GraphQLError,
     GraphQLField,
     GraphQLInputObjectType,
     GraphQLInputType,
@@ -45,8 +48,10 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
     GraphQLUnionType,
+    ast_from_value,
     get_named_type,
     is_leaf_type,
+    print_ast,
 )
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
@@ -63,9 +68,11 @@ from tests.api_data import build_world, gid, schema_for
 pytestmark = pytest.mark.usefixtures("orm")
 
 ROLES = ("admin", "street_curator", "community_curator", "reader", "partner", "anonymous")
-# Examples per root field (each sent as every role) and per request-level test.
-PER_FIELD = 4
-PER_TEST = 40
+# Examples per root field (each sent as every role) and per request-level test; raise
+# LINJU_FUZZ_SCALE for a longer hunt on a workstation (CI keeps the default of 1).
+SCALE = max(1, int(os.environ.get("LINJU_FUZZ_SCALE", "1")))
+PER_FIELD = 4 * SCALE
+PER_TEST = 40 * SCALE
 
 HOSTILE_TEXT: tuple[str, ...] = (
     "",
@@ -492,6 +499,58 @@ async def test_hostile_arguments_in_every_root_field(hub: Hub, orm: Settings, ro
         for name, document, variables in cases:
             response = await post_json(hub, {"query": document, "variables": variables}, role)
             check(response, (name, variables))
+
+    await rolled_back(send)
+    await still_answers(hub)
+
+
+def inline(kind: str, name: str, field: GraphQLField, variables: dict[str, Any]) -> str | None:
+    """The operation with ``variables`` written into it as literals, or None when a value
+    has no literal of its argument's type (graphql-core's ``ast_from_value`` decides)."""
+    arguments: list[str] = []
+    for argument, value in variables.items():
+        try:
+            node = ast_from_value(value, field.args[argument].type)
+        except (GraphQLError, TypeError, ValueError, AttributeError):
+            return None  # a custom scalar serialises only its own Python type
+        if node is None:
+            return None
+        arguments.append(f"{argument}: {print_ast(node)}")
+    call = f"{name}({', '.join(arguments)})" if arguments else name
+    return f"{kind} {{ {call} {selection(field.type)} }}"
+
+
+@cache
+def _literal_cases(settings: Settings, ids: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+    """(kind, document) for every example of ``_field_examples`` that has literals."""
+    schema = schema_for(settings)._schema
+    roots = {"query": schema.query_type, "mutation": schema.mutation_type}
+    out: list[tuple[str, str]] = []
+    for name, document, variables in _field_examples(settings, ids):
+        kind = document.split(None, 1)[0].split("(", 1)[0]
+        root = roots[kind]
+        assert root is not None
+        text = inline(kind, name, root.fields[name], variables)
+        if text is not None:
+            out.append((kind, text))
+    return out
+
+
+@pytest.mark.parametrize("role", ["admin", "partner", "anonymous"])
+async def test_hostile_literals_in_every_root_field(hub: Hub, orm: Settings, role: str) -> None:
+    # the same values written into the document: queries over GET, mutations over POST
+    cases = _literal_cases(orm, hub.ids)
+    assert any(kind == "mutation" for kind, _ in cases)
+
+    async def send() -> None:
+        for kind, document in cases:
+            if kind == "query":
+                # as the bytes a client would send, unpaired surrogates included
+                raw = quote(document.encode("utf-8", "surrogatepass"), safe="")
+                response = await hub.client.get(f"/graphql?query={raw}", headers=hub.headers(role))
+            else:
+                response = await post_json(hub, {"query": document}, role)
+            check(response, document)
 
     await rolled_back(send)
     await still_answers(hub)

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tortoise.exceptions import ValidationError
 
 from hub.app import create_app
 from hub.enums import Role
@@ -24,6 +25,7 @@ from hub.settings import Settings
 from resolvers.filters import MAX_FILTER_NODES, _Translator, to_q, where_input
 from resolvers.search import search_q
 from schema.errors import UserError
+from schema.extensions import unfit_value
 from schema.input_values import MAX_INPUT_DEPTH, MAX_INPUT_NODES, Measure, column_problem
 from tests.api_data import execute
 
@@ -398,3 +400,39 @@ async def test_graphql_bodies_have_their_own_limit(orm: Settings) -> None:
         assert refused.status_code == 413 and "2048" in refused.json()["errors"][0]["message"]
         ok = await small.post("/graphql", json={"query": "{ __typename }"})
         assert ok.status_code == 200
+
+
+# --- found by tests/test_fuzz_http.py -----------------------------------------------
+
+LOGIN = """
+mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }
+"""
+
+
+@pytest.mark.parametrize("length", [51, 20_000])
+async def test_a_username_longer_than_its_column_is_bad_user_input(
+    orm: Settings, length: int
+) -> None:
+    # the lookup of such a name failed in Tortoise's field validation: INTERNAL
+    result = await execute(orm, LOGIN, u="x" * length, p="secret")
+    assert result.errors and result.errors[0].extensions == {"code": "BAD_USER_INPUT"}
+    message = result.errors[0].message
+    assert "username" in message and "xxxxx" not in message and len(message) < 300
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        ValidationError(f"name: Length of '{'x' * 5000}' 5000 > 50"),
+        OverflowError("Python int too large to convert to SQLite INTEGER"),
+        type("DataError", (Exception,), {"sqlstate": "22003"})("integer out of range"),
+    ],
+)
+def test_values_the_database_refuses_are_the_clients_input(exc: Exception) -> None:
+    wrapped = RuntimeError("wrapper")
+    wrapped.__cause__ = exc
+    for candidate in (exc, wrapped):
+        detail = unfit_value(candidate)
+        assert detail is not None and "xxx" not in detail
+    assert unfit_value(RuntimeError("a bug")) is None
+    assert unfit_value(type("E", (Exception,), {"sqlstate": "57014"})()) is None
