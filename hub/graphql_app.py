@@ -10,6 +10,9 @@ What this adds to strawberry's own Starlette app (checked against strawberry 0.3
 - every request error (malformed JSON, no query, wrong content type) is a JSON body
   ``{"errors": [{"message": ...}]}``, never a plain-text or Python message;
 - the IDE page is our own template loading GraphiQL from /static, never from a CDN;
+- the body is read strictly (orjson: UTF-8 only, nesting and size bounded, see
+  ``schema.input_values``); anything malformed, multipart parts included, is a 400
+  with code ``BAD_USER_INPUT``, never a 500;
 - file uploads follow the GraphQL multipart request spec (``importMembers``). Such a
   request is a "simple" cross-site request a browser sends without asking, so it must
   carry a header a plain form cannot set (``GraphQL-Preflight``,
@@ -160,6 +163,11 @@ class BadRequest(HTTPException):
         super().__init__(400, reason)
 
 
+def _shown(value: str) -> str:
+    """A client's value quoted in a message, cut short."""
+    return repr(value if len(value) <= 80 else f"{value[:80]}…")
+
+
 def _placeholder_exists(operations: dict[str, Any], path: str) -> bool:
     """Whether a multipart ``map`` path (``variables.file``, ``variables.files.0``)
     names a value inside the operation's variables that a file can replace."""
@@ -293,11 +301,13 @@ class HubGraphQL(GraphQL[Context, None]):
             raise BadRequest(MULTIPART_SHAPE)
         for name, paths in files_map.items():
             if not isinstance(form.files.get(name), UploadFile):
-                raise BadRequest(f"multipart 中缺少文件 (file {name!r} named in map is missing)")
+                shown = _shown(name)
+                raise BadRequest(f"multipart 中缺少文件 (file {shown} named in map is missing)")
             for path in paths:
                 if not _placeholder_exists(operations, path):
+                    shown = _shown(path)
                     raise BadRequest(
-                        f"map 的路径不存在 (map path {path!r} names no variable of the operation)"
+                        f"map 的路径不存在 (map path {shown} names no variable of the operation)"
                     )
         return replace_placeholders_with_files(operations, files_map, form.files)
 
