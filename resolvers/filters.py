@@ -428,7 +428,7 @@ class _Translator:
         self.nodes = 0
         self.scope = scope
 
-    def count(self, path: str, coming: int = 1) -> None:
+    def room_for(self, path: str, coming: int = 1) -> None:
         """Refuse when ``coming`` more where objects would pass the limit: an ``or``
         list is judged by its length, before any of its items is visited."""
         if self.nodes + coming > MAX_FILTER_NODES:
@@ -452,7 +452,7 @@ class _Translator:
             raise user_error(
                 f"{path}: the filter nests more than {MAX_FILTER_DEPTH} levels deep", field=path
             )
-        self.count(path)
+        self.room_for(path)
         self.nodes += 1
         parts: list[Q] = []
         for attr, spec in spec_entry[1].items():
@@ -472,7 +472,7 @@ class _Translator:
             here = f"{path}.{name}"
             if items is None:
                 raise user_error(f"{here} cannot be null: leave it out instead", field=here)
-            self.count(here, len(items))
+            self.room_for(here, len(items))
             subs = [
                 self.where(model, item, f"{here}[{i}]", depth + 1) for i, item in enumerate(items)
             ]
