@@ -214,16 +214,21 @@ class HubGraphQL(GraphQL[Context, None]):
         request.state.graphql_media_type = media_type
         request.state.graphql_request_error = False
         try:
-            response = await self.run(request)
-        except HTTPException as exc:
-            response = self.error_response(exc, media_type)
-        else:
-            if isinstance(response, GraphQLJSONResponse):
-                response.headers["content-type"] = f"{media_type}; charset=utf-8"
-                bad = request.state.graphql_request_error
-                if media_type == GRAPHQL_RESPONSE_JSON and bad and response.status_code == 200:
-                    response.status_code = 400
-        await response(scope, receive, send)
+            try:
+                response = await self.run(request)
+            except HTTPException as exc:
+                response = self.error_response(exc, media_type)
+            else:
+                if isinstance(response, GraphQLJSONResponse):
+                    response.headers["content-type"] = f"{media_type}; charset=utf-8"
+                    bad = request.state.graphql_request_error
+                    if media_type == GRAPHQL_RESPONSE_JSON and bad and response.status_code == 200:
+                        response.status_code = 400
+            await response(scope, receive, send)
+        finally:
+            # An upload's files are spooled to temporary files: close them, whether
+            # the request was answered or refused.
+            await request.close()
 
     def error_response(self, exc: HTTPException, media_type: str) -> Response:
         """A request the hub could not take, as a GraphQL-shaped JSON error."""

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.datastructures import FormData
 from tortoise.exceptions import ValidationError
 
 from hub.app import create_app
@@ -246,6 +247,30 @@ async def test_malformed_multipart_is_400(
     )
     assert response.status_code == 400, response.text
     assert _code(response.json()) == "BAD_USER_INPUT"
+
+
+@pytest.mark.parametrize("map_", ['{"0": ["variables.input.file"]}', '{"0": ["variables.x"]}'])
+async def test_uploaded_files_are_closed_answered_or_refused(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, map_: str
+) -> None:
+    # spooled uploads were left open (a ResourceWarning once warnings are errors)
+    closed: list[int] = []
+    original = FormData.close
+
+    async def close(self: FormData) -> None:
+        closed.append(len(self))
+        await original(self)
+
+    monkeypatch.setattr(FormData, "close", close)
+    operations = json.dumps({"query": UPLOAD, "variables": {"input": {"file": None}}})
+    response = await client.post(
+        "/graphql",
+        data={"operations": operations, "map": map_},
+        files={"0": ("a.csv", b"x", "text/csv")},
+        headers={"GraphQL-Preflight": "1"},
+    )
+    assert response.status_code in (200, 400)
+    assert closed == [3]
 
 
 async def test_multipart_operations_sent_as_a_file_is_400(client: httpx.AsyncClient) -> None:
