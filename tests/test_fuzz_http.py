@@ -317,7 +317,7 @@ class Hub:
 async def hub(orm: Settings) -> AsyncIterator[Hub]:
     name = f"fz{uuid.uuid4().hex[:8]}"
     world = await build_world(name)
-    accounts = {
+    accounts: dict[str, dict[str, Any]] = {
         "admin": {"role": Role.ADMIN},
         "street_curator": {"role": Role.CURATOR, "street": world.street},
         "community_curator": {"role": Role.CURATOR, "community": world.community},

@@ -101,7 +101,7 @@ async def test_the_empty_or_attack_is_refused_with_bad_user_input(
 async def test_the_original_attack_size_is_over_the_graphql_body_limit(
     client: httpx.AsyncClient,
 ) -> None:
-    attack = {"or": [{} for _ in range(800_000)]}  # ~2.5 MB as in the report
+    attack: dict[str, Any] = {"or": [{} for _ in range(800_000)]}  # ~2.5 MB as reported
     response = await client.post("/graphql", json={"query": TOTAL, "variables": {"w": attack}})
     assert response.status_code == 413
     assert _code(response.json()) == "PAYLOAD_TOO_LARGE"
@@ -155,7 +155,7 @@ async def test_a_filter_counts_empty_objects(orm: Settings) -> None:
     # the same written into the document
     literal = "{ members(where: {or: [" + "{} " * (MAX_FILTER_NODES + 1) + "]}){ totalCount } }"
     refused = await execute(orm, literal)
-    assert refused.errors and refused.errors[0].extensions["code"] == "BAD_USER_INPUT"
+    assert refused.errors and (refused.errors[0].extensions or {})["code"] == "BAD_USER_INPUT"
 
 
 def test_the_filter_refuses_an_or_list_before_visiting_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -345,7 +345,7 @@ def test_search_refuses_what_it_cannot_fold() -> None:
 
 def test_column_checks() -> None:
     fields = Member._meta.fields_map
-    assert column_problem(fields["name"], "x" * fields["name"].max_length) is None
+    assert column_problem(fields["name"], "x" * 50) is None  # CharField(max_length=50)
     assert "longer" in (column_problem(fields["name"], "x" * 500) or "")
     assert "range" in (column_problem(fields["id"], 2**31) or "")
     assert column_problem(fields["id"], 2**31 - 1) is None
@@ -362,7 +362,7 @@ def test_column_checks() -> None:
 async def test_hostile_cursors_are_bad_user_input(orm: Settings, payload: bytes) -> None:
     cursor = base64.urlsafe_b64encode(payload).decode()
     result = await execute(orm, "query($c: String){ members(after: $c){ totalCount } }", c=cursor)
-    assert result.errors and result.errors[0].extensions["code"] == "BAD_USER_INPUT"
+    assert result.errors and (result.errors[0].extensions or {})["code"] == "BAD_USER_INPUT"
 
 
 @pytest.mark.parametrize(
