@@ -10,6 +10,9 @@ What this adds to strawberry's own Starlette app (checked against strawberry 0.3
 - every request error (malformed JSON, no query, wrong content type) is a JSON body
   ``{"errors": [{"message": ...}]}``, never a plain-text or Python message;
 - the IDE page is our own template loading GraphiQL from /static, never from a CDN;
+- the body is read strictly (orjson: UTF-8 only, nesting and size bounded, see
+  ``schema.input_values``); anything malformed, multipart parts included, is a 400
+  with code ``BAD_USER_INPUT``, never a 500;
 - file uploads follow the GraphQL multipart request spec (``importMembers``). Such a
   request is a "simple" cross-site request a browser sends without asking, so it must
   carry a header a plain form cannot set (``GraphQL-Preflight``,
@@ -30,6 +33,9 @@ from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
@@ -37,6 +43,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.file_uploads.utils import replace_placeholders_with_files
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema import BaseSchema
@@ -55,6 +62,8 @@ from hub.settings import Settings
 from hub.sockets import HubTransportWSHandler, SocketSession, TextWebSocketAdapter
 from resolvers.context import Context, build_context
 from resolvers.loaders import DataLoaders
+from schema.errors import ErrorCode
+from schema.input_values import MAX_INPUT_DEPTH, MAX_INPUT_NODES, measure
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -63,6 +72,15 @@ CACHE_HEADER = "x-linju-cache"
 
 SUBSCRIPTIONS_OVER_HTTP = (
     "Subscriptions are served over WebSocket (graphql-transport-ws) at this URL, not plain HTTP"
+)
+
+# A body holds one operation: its variables' own limits (checked again, with their
+# paths, for every transport by schema.extensions) plus the few fields around them.
+MAX_BODY_DEPTH = MAX_INPUT_DEPTH + 2
+MAX_BODY_NODES = MAX_INPUT_NODES + 100
+MULTIPART_SHAPE = (
+    "multipart 请求格式错误 (malformed multipart request: `operations` must be a JSON object "
+    "and `map` an object of file names to lists of paths such as variables.file)"
 )
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -145,6 +163,37 @@ class Unauthenticated(HTTPException):
         super().__init__(401, reason)
 
 
+class BadRequest(HTTPException):
+    """400 for a request the hub cannot read; its error carries code BAD_USER_INPUT."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(400, reason)
+
+
+def _shown(value: str) -> str:
+    """A client's value quoted in a message, cut short."""
+    return repr(value if len(value) <= 80 else f"{value[:80]}…")
+
+
+def _placeholder_exists(operations: dict[str, Any], path: str) -> bool:
+    """Whether a multipart ``map`` path (``variables.file``, ``variables.files.0``)
+    names a value inside the operation's variables that a file can replace."""
+    head, *keys = path.split(".")
+    if head != "variables" or not keys:
+        return False
+    target = operations.get("variables")
+    for key in keys:
+        if isinstance(target, dict) and key in target:
+            target = target[key]
+        elif isinstance(target, list) and key.isascii() and key.isdigit():
+            if int(key) >= len(target):
+                return False
+            target = target[int(key)]
+        else:
+            return False
+    return True
+
+
 class GraphQLJSONResponse(Response):
     """A GraphQL result, whose media type and status are settled by negotiation."""
 
@@ -179,18 +228,21 @@ class HubGraphQL(GraphQL[Context, None]):
         request.state.graphql_media_type = media_type
         request.state.graphql_request_error = False
         try:
-            response = await self.run(request)
-        except HTTPException as exc:
-            response = self.error_response(exc, media_type)
-        else:
-            if isinstance(response, GraphQLJSONResponse):
-                response.headers["content-type"] = f"{media_type}; charset=utf-8"
-                bad = request.state.graphql_request_error
-                if media_type == GRAPHQL_RESPONSE_JSON and bad and response.status_code == 200:
-                    response.status_code = 400
+            try:
+                response = await self.run(request)
+            except HTTPException as exc:
+                response = self.error_response(exc, media_type)
+            else:
+                if isinstance(response, GraphQLJSONResponse):
+                    response.headers["content-type"] = f"{media_type}; charset=utf-8"
+                    bad = request.state.graphql_request_error
+                    if media_type == GRAPHQL_RESPONSE_JSON and bad and response.status_code == 200:
+                        response.status_code = 400
+            await response(scope, receive, send)
         finally:
-            await request.close()  # an upload's temporary files, closed now (not by the GC)
-        await response(scope, receive, send)
+            # An upload's files are spooled to temporary files: close them, whether
+            # the request was answered or refused.
+            await request.close()
 
     def error_response(self, exc: HTTPException, media_type: str) -> Response:
         """A request the hub could not take, as a GraphQL-shaped JSON error."""
@@ -201,6 +253,8 @@ class HubGraphQL(GraphQL[Context, None]):
         if isinstance(exc, Unauthenticated):
             headers["www-authenticate"] = 'Bearer realm="linju"'
             body["errors"][0]["extensions"] = {"code": "UNAUTHENTICATED"}
+        elif isinstance(exc, BadRequest):
+            body["errors"][0]["extensions"] = {"code": ErrorCode.BAD_USER_INPUT.value}
         return Response(self.encode_json(body), status_code=exc.status_code, headers=headers)
 
     def encode_json(self, data: object) -> bytes:
@@ -208,10 +262,24 @@ class HubGraphQL(GraphQL[Context, None]):
         # of a thousand members encodes several times faster than with json.
         return orjson.dumps(data)
 
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson refuses what json.loads lets through to fail later: bytes that are not
+        # UTF-8, unpaired surrogates (\ud800), nesting past 1024 levels (RecursionError).
+        return orjson.loads(data)
+
     def parse_json(self, data: str | bytes) -> Any:
-        parsed = super().parse_json(data)
+        try:
+            parsed = self.decode_json(data)
+        except orjson.JSONDecodeError as exc:
+            reason = f"请求不是有效的 JSON (the request is not valid JSON: {exc})"
+            raise BadRequest(reason) from None
         if not isinstance(parsed, (dict, list)):
-            raise HTTPException(400, "The request body must be a JSON object")
+            raise BadRequest("请求体须为 JSON 对象 (the request body must be a JSON object)")
+        problem = measure(parsed, "", max_depth=MAX_BODY_DEPTH, max_nodes=MAX_BODY_NODES)
+        if problem is not None:
+            raise BadRequest(
+                f"请求内容超出限制 (the request {problem.path or 'body'} {problem.reason})"
+            )
         return parsed
 
     async def parse_http_body(
@@ -224,7 +292,48 @@ class HubGraphQL(GraphQL[Context, None]):
                 raise HTTPException(415, "Content-Type must be application/json")
             if is_upload and not any(request.headers.get(h) for h in PREFLIGHT_HEADERS):
                 raise HTTPException(400, UPLOAD_NEEDS_PREFLIGHT)
-        return await super().parse_http_body(request)
+        parsed = await super().parse_http_body(request)
+        for item in parsed if isinstance(parsed, list) else [parsed]:
+            if not isinstance(item.operation_name, str | None):
+                raise BadRequest(
+                    "operationName 须为字符串 "
+                    "(the GraphQL operation's `operationName` must be a string or null)"
+                )
+        return parsed
+
+    async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, Any]:
+        """The GraphQL multipart request spec, refusing every malformed part with 400."""
+        try:
+            form = await request.get_form_data()
+        except (ValueError, MultiPartException, StarletteHTTPException) as exc:
+            detail = exc.detail if isinstance(exc, StarletteHTTPException) else exc
+            reason = f"无法解析 multipart 请求体 (malformed multipart body: {detail})"
+            raise BadRequest(reason) from None
+        operations = self._form_json(form.form.get("operations"), "operations")
+        if not isinstance(operations, dict):
+            raise BadRequest(MULTIPART_SHAPE)
+        files_map = self._form_json(form.form.get("map"), "map")
+        if not isinstance(files_map, dict) or not all(
+            isinstance(paths, list) and all(isinstance(p, str) for p in paths)
+            for paths in files_map.values()
+        ):
+            raise BadRequest(MULTIPART_SHAPE)
+        for name, paths in files_map.items():
+            if not isinstance(form.files.get(name), UploadFile):
+                shown = _shown(name)
+                raise BadRequest(f"multipart 中缺少文件 (file {shown} named in map is missing)")
+            for path in paths:
+                if not _placeholder_exists(operations, path):
+                    shown = _shown(path)
+                    raise BadRequest(
+                        f"map 的路径不存在 (map path {shown} names no variable of the operation)"
+                    )
+        return replace_placeholders_with_files(operations, files_map, form.files)
+
+    def _form_json(self, value: object, name: str) -> Any:
+        if not isinstance(value, str | bytes):
+            raise BadRequest(f"multipart 缺少 {name} 字段 (the multipart body has no {name} field)")
+        return self.parse_json(value)
 
     async def execute_single(
         self,

@@ -95,12 +95,15 @@ class Settings:
     # Limits under load (0 turns a limit off).
     rate_limit_token_per_minute: int = 600
     rate_limit_address_per_minute: int = 1200
+    # Uploads (multipart: roster imports) may be this large; any other body, GraphQL
+    # JSON included, only max_graphql_body_bytes.
     max_body_bytes: int = 20 * 1024 * 1024
     # WebSockets: open connections per account, operations in flight per connection
     # and per account (subscriptions, and queries until answered); per process.
     ws_max_connections_per_account: int = 10
     ws_max_subscriptions_per_connection: int = 50
     ws_max_subscriptions_per_account: int = 100
+    max_graphql_body_bytes: int = 1024 * 1024
     statement_timeout_ms: int = 15_000
     shutdown_timeout_seconds: int = 30
     # Addresses of proxies whose X-Forwarded-For is trusted (uvicorn's forwarded_allow_ips).
@@ -172,6 +175,7 @@ def _settings_from_environment() -> Settings:
         ws_max_connections_per_account=_env_int("WS_MAX_CONNECTIONS_PER_ACCOUNT", 10),
         ws_max_subscriptions_per_connection=_env_int("WS_MAX_SUBSCRIPTIONS_PER_CONNECTION", 50),
         ws_max_subscriptions_per_account=_env_int("WS_MAX_SUBSCRIPTIONS_PER_ACCOUNT", 100),
+        max_graphql_body_bytes=_env_int("MAX_GRAPHQL_BODY_BYTES", 1024 * 1024),
         statement_timeout_ms=_env_int("STATEMENT_TIMEOUT_MS", 15_000),
         shutdown_timeout_seconds=_env_int("SHUTDOWN_TIMEOUT_SECONDS", 30),
         forwarded_allow_ips=_env("FORWARDED_ALLOW_IPS", "127.0.0.1"),

@@ -40,11 +40,13 @@ from hub.models import (
 )
 from schema.enums import ENUM_DESCRIPTIONS
 from schema.errors import user_error
+from schema.input_values import column_problem
 
 __all__ = [
     "INTERNAL_MODELS",
     "MAX_FILTER_CONDITIONS",
     "MAX_FILTER_DEPTH",
+    "MAX_FILTER_NODES",
     "MAX_LIST_VALUES",
     "PRIVATE_FIELDS",
     "BooleanFilter",
@@ -81,6 +83,9 @@ INTERNAL_MODELS: frozenset[type[Model]] = frozenset({User, ApiToken, AuditLog})
 MAX_FILTER_DEPTH = 8
 MAX_FILTER_CONDITIONS = 100
 MAX_LIST_VALUES = 500
+# Every where object counts, empty ones included: ``or: [{}, {}, ...]`` has no
+# conditions but still costs a visit each.
+MAX_FILTER_NODES = 200
 
 
 def is_private(model: type[Model], field_name: str) -> bool:
@@ -348,15 +353,19 @@ def to_q(model: type[Model], where: Any, *, scope: Scope = _everything) -> Q:
 def decode_id(value: str, model: type[Model], path: str = "id") -> int:
     """The primary key in a global ID, refusing IDs of another type."""
     expected = node_type_name(model)
+    value = str(value)
+    shown = value if len(value) <= 60 else f"{value[:60]}…"
     try:
-        type_name, raw_pk = from_base64(str(value))
+        type_name, raw_pk = from_base64(value)
         pk = int(raw_pk)
     except ValueError:
-        raise user_error(f'{path}: "{value}" is not a valid {expected} ID', field=path) from None
+        raise user_error(f'{path}: "{shown}" is not a valid {expected} ID', field=path) from None
     if type_name != expected:
         raise user_error(
-            f'{path}: "{value}" is the ID of a {type_name}, not of a {expected}', field=path
+            f'{path}: "{shown}" is the ID of a {type_name}, not of a {expected}', field=path
         )
+    if column_problem(model._meta.pk, pk) is not None:
+        raise user_error(f'{path}: "{shown}" names no {expected} (id out of range)', field=path)
     return pk
 
 
@@ -422,7 +431,18 @@ class _Translator:
 
     def __init__(self, scope: Scope) -> None:
         self.conditions = 0
+        self.nodes = 0
         self.scope = scope
+
+    def room_for(self, path: str, coming: int = 1) -> None:
+        """Refuse when ``coming`` more where objects would pass the limit: an ``or``
+        list is judged by its length, before any of its items is visited."""
+        if self.nodes + coming > MAX_FILTER_NODES:
+            raise user_error(
+                f"{path}: 筛选条件过多 (the filter has more than {MAX_FILTER_NODES} parts, "
+                "empty ones included)",
+                field=path,
+            )
 
     def ids(self, model: type[Model], condition: Q, column: str = "id") -> _SemiJoin:
         """The readable rows of ``model`` matching ``condition``, for use in ``IN``."""
@@ -438,6 +458,8 @@ class _Translator:
             raise user_error(
                 f"{path}: the filter nests more than {MAX_FILTER_DEPTH} levels deep", field=path
             )
+        self.room_for(path)
+        self.nodes += 1
         parts: list[Q] = []
         for attr, spec in spec_entry[1].items():
             if skip_id and spec.kind == "id":
@@ -456,6 +478,7 @@ class _Translator:
             here = f"{path}.{name}"
             if items is None:
                 raise user_error(f"{here} cannot be null: leave it out instead", field=here)
+            self.room_for(here, len(items))
             subs = [
                 self.where(model, item, f"{here}[{i}]", depth + 1) for i, item in enumerate(items)
             ]
@@ -479,7 +502,8 @@ class _Translator:
         if spec.kind == "id":
             return self.operators("id", value, path, nullable=False, id_of=model)
         if spec.kind == "value":
-            return self.operators(spec.column, value, path, nullable=spec.nullable)
+            column = model._meta.fields_map[spec.column]
+            return self.operators(spec.column, value, path, nullable=spec.nullable, field=column)
         related = spec.related
         assert related is not None
         if spec.kind == "fk":
@@ -531,6 +555,7 @@ class _Translator:
         nullable: bool,
         id_of: type[Model] | None = None,
         readable: _SemiJoin | None = None,
+        field: fields.Field | None = None,
     ) -> Q:
         """``readable``: for a foreign key, the related ids the viewer may read; any other
         value of the column is treated as null (as the relation reads)."""
@@ -551,7 +576,7 @@ class _Translator:
                 raise user_error(f"The filter has more than {MAX_FILTER_CONDITIONS} conditions")
             if op.many and len(value) > MAX_LIST_VALUES:
                 raise user_error(f"{here} lists more than {MAX_LIST_VALUES} values", field=here)
-            value = self.value(value, here, id_of)
+            value = self.value(value, here, id_of, field)
             if readable is not None:
                 parts.append(_visible(column, op, value, readable))
                 continue
@@ -563,11 +588,16 @@ class _Translator:
             parts.append(condition)
         return _all(parts)
 
-    def value(self, value: Any, path: str, id_of: type[Model] | None) -> Any:
+    def value(
+        self, value: Any, path: str, id_of: type[Model] | None, field: fields.Field | None
+    ) -> Any:
         if isinstance(value, list):
-            return [self.value(item, path, id_of) for item in value]
+            return [self.value(item, path, id_of, field) for item in value]
         if id_of is not None and not isinstance(value, bool):
             return decode_id(value, id_of, path)
+        problem = column_problem(field, value) if field is not None else None
+        if problem is not None:
+            raise user_error(f"{path}: 值无法用于此字段 (the value {problem})", field=path)
         if isinstance(value, dt.datetime) and value.tzinfo is None:
             raise user_error(
                 f"{path}: give the time with its UTC offset, e.g. {value.isoformat()}+08:00",

@@ -26,12 +26,17 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from tortoise.expressions import Q
 from tortoise.fields.base import Field
 from tortoise.models import Model
 
 from hub.settings import Settings
 from schema.errors import user_error
+from schema.input_values import column_problem, in_range
+
+# Longer than any cursor this hub makes (a few ordering values and a tag).
+MAX_CURSOR_LENGTH = 1_000
 
 # (column field name, descending) pairs; the last one is always ("id", ...).
 OrderSpec = tuple[tuple[str, bool], ...]
@@ -115,8 +120,11 @@ def decode_cursor(
         "pass a cursor this connection returned, with the same orderBy",
         field=argument,
     )
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise bad
     try:
-        payload = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+        # orjson: a payload nested too deep is a decoding error, not a RecursionError.
+        payload = orjson.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
     except (UnicodeError, binascii.Error, ValueError):
         raise bad from None
     if not isinstance(payload, dict) or payload.get("o") != tag:
@@ -152,6 +160,8 @@ def _from_json(field: Field, value: Any) -> Any:
         return float(value)
     if not isinstance(value, str):
         raise TypeError("expected a string")
+    if column_problem(field, value) is not None:
+        raise ValueError("text the column cannot hold")
     if isinstance(kind, type) and issubclass(kind, dt.datetime):
         moment = dt.datetime.fromisoformat(value)
         if moment.tzinfo is None:
@@ -164,12 +174,6 @@ def _from_json(field: Field, value: Any) -> Any:
     if isinstance(kind, type) and issubclass(kind, Enum):
         return kind(value)
     return value
-
-
-def in_range(field: Field, value: int) -> bool:
-    """Whether an integer fits the column (PostgreSQL refuses a parameter that does not)."""
-    limits = getattr(field, "constraints", {})
-    return limits.get("ge", value) <= value <= limits.get("le", value)
 
 
 def keyset_q(model: type[Model], order: OrderSpec, values: tuple[Any, ...], *, after: bool) -> Q:

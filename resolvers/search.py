@@ -22,6 +22,7 @@ from hub.models import __models__
 from hub.models.base import Searchable
 from hub.search import query_term
 from schema.errors import user_error
+from schema.input_values import text_problem
 
 SEARCHABLE_MODELS: frozenset[type[Model]] = frozenset(
     model for model in __models__ if issubclass(model, Searchable)
@@ -44,6 +45,9 @@ def search_q(model: type[Model], search: str | None) -> Q:
         return Q()
     if len(search) > MAX_SEARCH_LENGTH:
         raise user_error(f"search is longer than {MAX_SEARCH_LENGTH} characters", field="search")
+    problem = text_problem(search)
+    if problem is not None:
+        raise user_error(f"search: 含有不允许的字符 (search {problem})", field="search")
     term = query_term(search)
     if not term:
         return Q()

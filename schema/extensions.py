@@ -19,6 +19,7 @@ so that every operation has fresh extension instances.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
@@ -39,6 +40,7 @@ from graphql import (
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     ValidationContext,
     ValidationRule,
     VariableNode,
@@ -55,10 +57,12 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     SchemaExtension,
 )
+from tortoise.exceptions import ValidationError
 
 from hub.observability import OperationMetrics, current_request_id
 from hub.settings import Settings
-from schema.errors import ErrorCode, error_code, is_statement_timeout, with_code
+from schema.errors import ErrorCode, error_code, is_statement_timeout, user_error, with_code
+from schema.input_values import Measure, text_problem
 
 logger = logging.getLogger("linju.graphql")
 
@@ -74,7 +78,10 @@ def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         # First: its code after the operation runs last, on the errors clients get.
         *([OperationMetrics] if settings.metrics else []),
         partial(ErrorPolicy, statement_timeout_ms=settings.statement_timeout_ms),
+        # Before CachedDocuments: a refused request is neither validated nor kept.
+        OperationInputs,
         partial(CachedDocuments, documents, settings),
+        partial(AddValidationRules, [TextLiteralRule]),
     ]
     if settings.max_tokens > 0:
         extensions.append(partial(TokenLimit, max_token_count=settings.max_tokens))
@@ -136,6 +143,9 @@ class ErrorPolicy(MaskErrors):
         original = error.original_error
         if is_statement_timeout(original):
             return self._timeout_error(error)
+        detail = unfit_value(original)
+        if detail is not None:
+            return self._unfit_value_error(error, detail)
         error_id = uuid.uuid4().hex[:12]
         request_id = current_request_id()
         logger.error(
@@ -176,11 +186,132 @@ class ErrorPolicy(MaskErrors):
             extensions={"code": ErrorCode.QUERY_TIMEOUT.value},
         )
 
+    def _unfit_value_error(self, error: GraphQLError, detail: str) -> GraphQLError:
+        """A value reached the ORM or the database that its column cannot take: the
+        client's input, whichever resolver let it through; said without echoing it."""
+        logger.info(
+            "GraphQL value refused by the database layer at %s: %s",
+            ".".join(str(key) for key in error.path or ()) or "-",
+            detail,
+        )
+        return GraphQLError(
+            f"值不符合字段的要求 (a value does not fit its column: {detail})",
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": ErrorCode.BAD_USER_INPUT.value},
+        )
+
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         # What is left without a code is about the input: variables that do not fit.
         return [
             with_code(error, ErrorCode.BAD_USER_INPUT) for error in super()._process_errors(errors)
         ]
+
+
+# SQLSTATE class 22, "data exception": a value the column or operator cannot take
+# (too long, out of range, bad encoding, bad date).
+DATA_EXCEPTION = "22"
+_QUOTED = re.compile(r"'.*'", re.DOTALL)
+
+
+def unfit_value(exc: BaseException | None) -> str | None:
+    """What is wrong, when ``exc`` (or one it wraps) is a value its column cannot take.
+
+    Tortoise's field validation (a text longer than its column, in a lookup or a write),
+    PostgreSQL's data exceptions and SQLite's integer overflow: whichever resolver let
+    such a value through, it is the client's input, not a fault of the hub. The value
+    itself is left out of the detail (it may be megabytes long).
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, ValidationError):
+            return _QUOTED.sub("…", str(exc))[:200]
+        sqlstate = getattr(exc, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(DATA_EXCEPTION):
+            return f"the database cannot take this value (SQLSTATE {sqlstate})"
+        if isinstance(exc, OverflowError):
+            return "a number is too large for the database"
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+# --- inputs ---------------------------------------------------------------------
+
+MANY_OPERATIONS = (
+    "文档包含 {count} 个操作，请用 operationName 指明要执行的一个 "
+    "(the document has {count} operations: name the one to run with operationName)"
+)
+
+
+class OperationInputs(SchemaExtension):
+    """Refuse, before graphql-core coerces anything, what no resolver should meet.
+
+    - A document with several operations and no ``operationName`` (the spec's
+      GetOperation: strawberry would quietly run the first one).
+    - Variables deeper, larger or with text other than :mod:`schema.input_values`
+      allows: coercing them costs time in proportion to their size (2.5 MB of empty
+      ``or`` objects once took 11.8 s), so they are measured first, and the walk itself
+      stops at the limit.
+    Every transport (HTTP, WebSocket) runs operations through here.
+    """
+
+    def __init__(self) -> None:
+        self.requested_name: str | None = None
+
+    def on_operation(self) -> Iterator[None]:
+        # Nothing is parsed yet, so ``operation_name`` cannot fall back on the
+        # document's first operation: it is exactly what the request named.
+        self.requested_name = self.execution_context.operation_name
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.pre_execution_errors is None and context.graphql_document is not None:
+            errors = self._operation_errors(context.graphql_document)
+            errors += variable_errors(context.variables)
+            if errors:
+                # Set before validation: strawberry then neither validates nor runs it.
+                context.pre_execution_errors = errors
+        yield
+
+    def _operation_errors(self, document: DocumentNode) -> list[GraphQLError]:
+        count = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+        if count > 1 and self.requested_name is None:
+            return [user_error(MANY_OPERATIONS.format(count=count), field="operationName")]
+        return []
+
+
+def variable_errors(variables: Mapping[str, Any] | None) -> list[GraphQLError]:
+    """A BAD_USER_INPUT error naming where the variables pass a limit, if they do."""
+    if not variables:
+        return []
+    problem = Measure().check(dict(variables), "")
+    if problem is None:
+        return []
+    return [
+        user_error(
+            f"变量超出限制 (variable {problem.path or 'values'} {problem.reason})",
+            field=problem.path or "variables",
+        )
+    ]
+
+
+class TextLiteralRule(ValidationRule):
+    """Text written into the document itself meets the same test as text in variables."""
+
+    def enter_string_value(self, node: StringValueNode, *_args: Any) -> None:
+        problem = text_problem(node.value)
+        if problem is not None:
+            self.report_error(
+                GraphQLError(
+                    f"文本含有不允许的字符 (a string literal {problem})",
+                    node,
+                    extensions={"code": ErrorCode.BAD_USER_INPUT.value},
+                )
+            )
 
 
 # --- limits ---------------------------------------------------------------------

@@ -1,5 +1,9 @@
 """Request body size limit (``413``): by ``Content-Length``, and while reading a body
 sent without one (chunked), so that no request makes the hub buffer more than the limit.
+
+Two limits: file uploads (``multipart/form-data``: a roster import) may be as large as
+``max_body_bytes``; any other body — a GraphQL request in JSON, a console form — only
+``max_graphql_body_bytes``, which is far above any real query with its variables.
 """
 
 from __future__ import annotations
@@ -20,6 +24,13 @@ def _message(limit: int) -> str:
     return f"请求体过大，上限为 {limit} 字节 (request body larger than {limit} bytes)"
 
 
+def _is_upload(scope: Scope) -> bool:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            return value.split(b";", 1)[0].strip().lower() == b"multipart/form-data"
+    return False
+
+
 def _content_length(scope: Scope) -> int | None:
     for name, value in scope.get("headers", ()):
         if name == b"content-length":
@@ -31,26 +42,27 @@ def _content_length(scope: Scope) -> int | None:
 
 
 class BodySizeLimit:
-    """Refuse request bodies over ``settings.max_body_bytes`` (0: no limit)."""
+    """Refuse uploads over ``settings.max_body_bytes`` and other bodies over
+    ``settings.max_graphql_body_bytes`` (0: no limit)."""
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
-        self.limit = settings.max_body_bytes
+        self.upload_limit = settings.max_body_bytes
+        limits = [n for n in (settings.max_body_bytes, settings.max_graphql_body_bytes) if n > 0]
+        self.request_limit = min(limits, default=0)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.limit <= 0:
+        limit = self.upload_limit if _is_upload(scope) else self.request_limit
+        if scope["type"] != "http" or limit <= 0:
             await self.app(scope, receive, send)
             return
         length = _content_length(scope)
         if length is None:  # chunked: count while the application reads
-            await _Guarded(self.app, self.limit, scope, receive, send).run()
-        elif length > self.limit:
-            await self._refuse(send)
+            await _Guarded(self.app, limit, scope, receive, send).run()
+        elif length > limit:
+            await send_refusal(send, status=413, message=_message(limit), code=PAYLOAD_TOO_LARGE)
         else:  # the server delivers no more than Content-Length
             await self.app(scope, receive, send)
-
-    async def _refuse(self, send: Send) -> None:
-        await send_refusal(send, status=413, message=_message(self.limit), code=PAYLOAD_TOO_LARGE)
 
 
 class _Guarded:
