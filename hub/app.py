@@ -11,7 +11,6 @@ from pathlib import Path
 from a2wsgi import WSGIMiddleware
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -21,6 +20,7 @@ import hub
 from admin.app import create_admin
 from hub.broker import running_broker
 from hub.cache import running_cache
+from hub.compression import GzipWhenAccepted
 from hub.db import close_orm, init_orm
 from hub.graphql_app import TEMPLATES, HubGraphQL
 from hub.health import Probes, Readiness, healthz
@@ -64,9 +64,7 @@ def middleware_for(settings: Settings, *, readiness: Readiness) -> list[Middlewa
     steps.append(Middleware(ViewerStep))
     if settings.rate_limit_address_per_minute > 0 or settings.rate_limit_token_per_minute > 0:
         steps.append(Middleware(RateLimit, settings=settings))
-    steps.append(
-        Middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=GZIP_LEVEL)
-    )
+    steps.append(Middleware(GzipWhenAccepted, minimum_size=GZIP_MINIMUM_BYTES, level=GZIP_LEVEL))
     return steps
 
 

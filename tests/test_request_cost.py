@@ -31,6 +31,7 @@ from hub.limits import BodySizeLimit, RateLimit
 from hub.request_viewer import ViewerStep
 from hub.services import auth
 from hub.settings import Settings
+from schema.extensions import DepthLimit
 
 pytestmark = pytest.mark.usefixtures("orm")
 
@@ -254,3 +255,25 @@ def test_a_busy_worker_does_not_hoard_cyclic_garbage(orm: Settings) -> None:
     # cyclic garbage of hundreds (about 1,600 here; 12,800 with the former thresholds
     # of 20,000/20/20, and hundreds of megabytes after a roster benchmark)
     assert int(done.stdout.split()[-1]) < 6_000
+
+
+async def test_clients_that_do_not_ask_for_gzip_get_identity(clients: Clients, token: str) -> None:
+    client = clients()
+    body = {"query": "{ __schema { types { name description } } }"}
+    plain = await client.post(
+        "/graphql", json=body, headers={**_bearer(token), "accept-encoding": "identity"}
+    )
+    assert plain.status_code == 200
+    assert len(plain.content) > GZIP_MINIMUM_BYTES
+    assert "content-encoding" not in plain.headers
+    packed = await client.post(
+        "/graphql", json=body, headers={**_bearer(token), "accept-encoding": "gzip"}
+    )
+    assert packed.headers["content-encoding"] == "gzip"
+    assert "accept-encoding" in packed.headers["vary"].lower()
+    assert packed.json() == plain.json()
+
+
+def test_validation_rule_classes_are_made_once_not_per_request() -> None:
+    first, second = DepthLimit(max_depth=10), DepthLimit(max_depth=10)
+    assert first.validation_rules == second.validation_rules
