@@ -48,7 +48,10 @@ async def landing(request: Request) -> Response:
 # Below this size a gzip answer saves less than it costs (a small JSON answer fits in one
 # TCP segment of ~1,400 bytes either way).
 GZIP_MINIMUM_BYTES = 1400
-GZIP_LEVEL = 6  # zlib's default: level 9 takes twice the CPU for about 1 % on JSON
+# Every answer is compressed anew: on an 80 KB roster, level 1 takes a third of the time
+# of zlib's default 6 (an eighth of Starlette's default 9) for ~20 % more bytes, still
+# a quarter of the uncompressed size.
+GZIP_LEVEL = 1
 
 
 def middleware_for(settings: Settings, *, readiness: Readiness) -> list[Middleware]:
