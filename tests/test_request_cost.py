@@ -277,3 +277,21 @@ async def test_clients_that_do_not_ask_for_gzip_get_identity(clients: Clients, t
 def test_validation_rule_classes_are_made_once_not_per_request() -> None:
     first, second = DepthLimit(max_depth=10), DepthLimit(max_depth=10)
     assert first.validation_rules == second.validation_rules
+
+
+def test_request_ids_are_unique_and_differ_in_a_forked_child() -> None:
+    from hub.observability.context import new_request_id
+
+    ids = {new_request_id() for _ in range(10_000)}
+    assert len(ids) == 10_000
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: report its first id and leave at once
+        os.write(write, new_request_id().encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    in_child = os.read(read, 64).decode()
+    os.close(read)
+    assert in_child != new_request_id()
