@@ -112,6 +112,23 @@ async def admin_token() -> str:
     return secret
 
 
+def leave_out_graphql(profiler: cProfile.Profile) -> None:
+    """Pause ``profiler`` while the GraphQL endpoint runs: what is left is the server
+    side around it (middleware, routing, probes)."""
+    from hub.graphql_app import HubGraphQL
+
+    endpoint = HubGraphQL.__call__
+
+    async def paused(self: Any, scope: Any, receive: Any, send: Any) -> None:
+        profiler.disable()
+        try:
+            await endpoint(self, scope, receive, send)
+        finally:
+            profiler.enable()
+
+    HubGraphQL.__call__ = paused  # type: ignore[method-assign]
+
+
 def memoise_bearers() -> None:
     """Resolve each Authorization value once (stands in for an in-process credential
     cache, to see what the rest of a request costs)."""
@@ -157,12 +174,13 @@ async def profile(args: argparse.Namespace, database_url: str) -> str:
                 (b"content-type", b"application/json"),
                 (b"accept", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
-                (b"accept-encoding", b"gzip, deflate"),
             ]
             if not args.anonymous:
                 headers.append((b"authorization", f"Bearer {token}".encode()))
         else:
             method, body = "GET", b""
+        if args.gzip:
+            headers.append((b"accept-encoding", b"gzip, deflate"))
 
         async def one() -> None:
             status, answer = await call(
@@ -174,6 +192,8 @@ async def profile(args: argparse.Namespace, database_url: str) -> str:
         for _ in range(args.warmup):
             await one()
         profiler = cProfile.Profile()
+        if args.outside_graphql:
+            leave_out_graphql(profiler)
         profiler.enable()
         for _ in range(args.requests):
             await one()
@@ -207,6 +227,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--cache", action="store_true", help="leave the response cache on")
+    parser.add_argument(
+        "--gzip", action="store_true", help="accept gzip (wrk and bench-peer do not)"
+    )
     parser.add_argument("--anonymous", action="store_true", help="send no token")
     parser.add_argument(
         "--no-limits", action="store_true", help="rate limits off (as bench-peer runs the hub)"
@@ -215,6 +238,11 @@ def main() -> None:
         "--cached-auth",
         action="store_true",
         help="memoise resolve_bearer (what an in-process credential cache makes it cost)",
+    )
+    parser.add_argument(
+        "--outside-graphql",
+        action="store_true",
+        help="profile only what runs around the GraphQL endpoint (middleware, routing)",
     )
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     args = parser.parse_args()
