@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.observability.metrics import HTTP_REQUESTS, HTTP_SECONDS
+from hub.observability.metrics import HTTP_REQUESTS, HTTP_SECONDS, labelled
 from hub.request_viewer import kept_viewer
 from hub.settings import Settings
 
@@ -163,8 +163,8 @@ class _Series:
     __slots__ = ("requests", "seconds")
 
     def __init__(self, method: str, route: str, status: int) -> None:
-        self.requests = HTTP_REQUESTS.labels(method, route, str(status))
-        self.seconds = HTTP_SECONDS.labels(route)
+        self.requests = labelled(HTTP_REQUESTS, method, route, str(status))
+        self.seconds = labelled(HTTP_SECONDS, route)
 
     def observe(self, seconds: float) -> None:
         self.requests.inc()
