@@ -85,7 +85,7 @@ class Resident:
     last_mb: float = 0.0
 
 
-@dataclass
+@dataclass(eq=False)  # a thread: hashed by identity
 class MemorySampler(threading.Thread):
     """Samples the RSS of the hub (``linju serve``) and PostGraphile (``node``) processes
     below ``root`` every second."""
@@ -175,7 +175,9 @@ def run_peer(
     sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"bench-peer failed ({process.returncode})")
-    table = "".join(line for line in lines if line.startswith("|"))
+    # The load table comes after "== load" (the answer check prints a table before it).
+    loaded = lines[next((i for i, line in enumerate(lines) if "== load" in line), 0) :]
+    table = "".join(line for line in loaded if line.startswith("|"))
     return table, sampler.found
 
 
@@ -256,6 +258,8 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per cell")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--connections", type=int, default=8, help="for the probes (wrk -c)")
+    parser.add_argument("--queries", default="q0,q1,q2,q3", help="of the first run")
+    parser.add_argument("--cache-queries", default="q1,q3", help="of the cache-hit run")
     parser.add_argument("--skip-main", action="store_true", help="no q0-q3 run")
     parser.add_argument("--skip-cache", action="store_true", help="no cache-hit run")
     parser.add_argument("--skip-probes", action="store_true", help="no /livez, /readyz run")
@@ -270,7 +274,7 @@ def main() -> None:
         if not args.skip_main:
             queries = queries_folder(root, cache_run=False)
             table, memory = run_peer(
-                queries, root / "results", args, selection="q0,q1,q2,q3", cache=False
+                queries, root / "results", args, selection=args.queries, cache=False
             )
             report += ["\n### q0–q3, response cache off\n\n", table]
             report.append("\n| process | peak RSS MiB | RSS at the end of the load MiB |\n")
@@ -279,7 +283,9 @@ def main() -> None:
                 report.append(f"| {name} | {resident.peak_mb:.0f} | {resident.last_mb:.0f} |\n")
         if not args.skip_cache:
             queries = queries_folder(root, cache_run=True)
-            table, _ = run_peer(queries, root / "results", args, selection="q1,q3", cache=True)
+            table, _ = run_peer(
+                queries, root / "results", args, selection=args.cache_queries, cache=True
+            )
             report += ["\n### response cache on: every hub request after the first is a hit\n\n"]
             report.append(table)
         if not args.skip_probes:
