@@ -295,3 +295,37 @@ def test_request_ids_are_unique_and_differ_in_a_forked_child() -> None:
     in_child = os.read(read, 64).decode()
     os.close(read)
     assert in_child != new_request_id()
+
+
+async def test_a_client_leaving_mid_body_is_a_quiet_499(
+    orm: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(orm)
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"30")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    with caplog.at_level(logging.INFO):
+        await app(scope, receive, send)
+    assert sent == []  # nobody to answer
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    (access,) = [r for r in caplog.records if r.name == "linju.access"]
+    assert access.status == 499  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ import re
 import time
 from contextvars import ContextVar
 
+from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -113,6 +114,10 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:
+            # The client left while its body was read (a load generator stopping, a tab
+            # closed): nobody to answer and nothing wrong here; counted as 499.
+            status = 0
         except Exception:
             if status or self.settings.debug:
                 status = status or 500
