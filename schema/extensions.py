@@ -22,7 +22,7 @@ import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from functools import lru_cache, partial
+from functools import cache, partial
 from typing import Any
 
 from graphql import (
@@ -231,7 +231,7 @@ class _Shape:
         return self._memo[name]
 
 
-@lru_cache(maxsize=None)  # one class per limit, made once, not per request
+@cache  # one class per limit, made once, not per request
 def _shape_rule(max_depth: int | None, max_aliases: int | None) -> type[ValidationRule]:
     class ShapeRule(ValidationRule):
         def __init__(self, context: ValidationContext) -> None:
