@@ -57,6 +57,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from hub import assets
 from hub.cache import response_cache
 from hub.limits.sockets import AccountCaps, SocketRateLimit
+from hub.request_viewer import read_viewer
 from hub.services import auth
 from hub.settings import Settings
 from hub.sockets import HubTransportWSHandler, SocketSession, TextWebSocketAdapter
@@ -415,9 +416,8 @@ class HubGraphQL(GraphQL[Context, None]):
         if isinstance(request, WebSocket):
             return await self._socket_context(request)
         try:
-            viewer = await auth.resolve_bearer(
-                settings=self.settings, authorization=request.headers.get("authorization")
-            )
+            # Read once per request (hub.request_viewer): the limits and the log share it.
+            viewer = await read_viewer(request.scope).resolve(self.settings)
         except auth.AuthError as exc:
             raise Unauthenticated(exc.message) from None
         return build_context(

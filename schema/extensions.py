@@ -23,7 +23,7 @@ import re
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from graphql import (
@@ -362,6 +362,7 @@ class _Shape:
         return self._memo[name]
 
 
+@cache  # one class per limit, made once, not per request
 def _shape_rule(max_depth: int | None, max_aliases: int | None) -> type[ValidationRule]:
     class ShapeRule(ValidationRule):
         def __init__(self, context: ValidationContext) -> None:

@@ -36,7 +36,7 @@ from hub.cache.state import LocalState, SharedState, Snapshot
 from hub.cache.tables import tracking_reads
 from hub.cache.versions import track_writes
 from hub.db import reading_primary
-from hub.observability.metrics import CACHE_LOOKUPS
+from hub.observability.metrics import CACHE_LOOKUPS, labelled
 from hub.settings import Settings
 
 logger = logging.getLogger("linju.cache")
@@ -184,7 +184,7 @@ class _Note:
         self.outcome = outcome
 
     def __call__(self, result: str) -> None:
-        CACHE_LOOKUPS.labels(result=result).inc()
+        labelled(CACHE_LOOKUPS, result).inc()
         if self.outcome is not None:
             self.outcome(result)
 

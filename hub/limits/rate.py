@@ -19,16 +19,16 @@ the hub down with it.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
 
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hub.limits.counters import SCOPE_KEY, MemoryCounter, RedisCounter, WindowCounter
+from hub.limits.counters import SCOPE_KEY, Hit, MemoryCounter, RedisCounter, WindowCounter
 from hub.limits.responses import send_refusal
 from hub.observability.metrics import RATE_LIMITED
+from hub.request_viewer import read_viewer
 from hub.settings import Settings
 
 logger = logging.getLogger("linju.limits")
@@ -53,11 +53,16 @@ def route_path(scope: Scope) -> str:
     return path[len(root) :] if root and path.startswith(root) else path
 
 
+_LIMITED_PREFIXES = tuple(f"{p}/" for p in LIMITED_PATHS)
+
+
 def is_limited(path: str) -> bool:
-    return any(path == p or path.startswith(f"{p}/") for p in LIMITED_PATHS)
+    return path in LIMITED_PATHS or path.startswith(_LIMITED_PREFIXES)
 
 
 def bearer_token(scope: Scope) -> str | None:
+    """The bearer token of a request's headers (the limiter itself uses
+    :attr:`hub.request_viewer.RequestViewer.token_key`, read once per request)."""
     for name, value in scope.get("headers", ()):
         if name == b"authorization":
             scheme, _, token = value.decode("latin-1").partition(" ")
@@ -71,7 +76,7 @@ class RateLimit:
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
-        self.limits = {
+        self.limits: dict[str, int] = {
             "address": settings.rate_limit_address_per_minute,
             "token": settings.rate_limit_token_per_minute,
         }
@@ -101,17 +106,25 @@ class RateLimit:
         client = scope.get("client")
         if self.limits["address"] > 0 and client:
             keys["address"] = f"a:{client[0]}"
-        token = bearer_token(scope) if scope["type"] == "http" else None
-        if self.limits["token"] > 0 and token:
-            keys["token"] = f"t:{hashlib.sha256(token.encode()).hexdigest()}"
+        if self.limits["token"] > 0 and scope["type"] == "http":
+            # The header as the request's viewer step read it: the digest is made once.
+            token_key = read_viewer(scope).token_key
+            if token_key is not None:
+                keys["token"] = f"t:{token_key}"
         if not keys:
             return None
+        if isinstance(self.counter, MemoryCounter):  # no I/O: nothing to time out
+            hits = await self.counter.hit(list(keys.values()))
+            return self._exceeded(keys, hits)
         try:
             async with asyncio.timeout(REDIS_TIMEOUT):
                 hits = await self.counter.hit(list(keys.values()))
         except (RedisError, OSError, TimeoutError) as exc:
             self._warn(exc)
             return None
+        return self._exceeded(keys, hits)
+
+    def _exceeded(self, keys: dict[str, str], hits: list[Hit]) -> tuple[str, int] | None:
         for limit, hit in zip(keys, hits, strict=True):
             if hit.count > self.limits[limit]:
                 return limit, hit.retry_after

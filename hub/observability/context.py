@@ -9,15 +9,18 @@ masked GraphQL errors, so that a user's screenshot leads to the log lines.
 from __future__ import annotations
 
 import logging
+import os
+import random
 import re
 import time
-import uuid
 from contextvars import ContextVar
 
+from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.observability.metrics import HTTP_REQUESTS, HTTP_SECONDS
+from hub.observability.metrics import HTTP_REQUESTS, HTTP_SECONDS, labelled
+from hub.request_viewer import kept_viewer
 from hub.settings import Settings
 
 HEADER = b"x-request-id"
@@ -25,7 +28,7 @@ HEADER = b"x-request-id"
 _SANE_ID = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:-]{7,127}")
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # Probes (load balancer, scraper) succeed every few seconds: logged at DEBUG.
-QUIET_ROUTES = frozenset({"/healthz", "/metrics"})
+QUIET_ROUTES = frozenset({"/healthz", "/livez", "/readyz", "/metrics"})
 CLIENT_CLOSED = 499  # no response was sent: the client went away first (nginx's code)
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("linju_request_id", default=None)
@@ -39,8 +42,15 @@ def current_request_id() -> str | None:
     return REQUEST_ID.get()
 
 
+# Ids must be unique, not secret: drawn from a generator seeded from os.urandom once
+# (and again in a forked child), not a system call per request as uuid4 makes.
+_ids = random.Random()
+os.register_at_fork(after_in_child=_ids.seed)
+
+
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    """32 hexadecimal digits, like ``uuid4().hex``."""
+    return f"{_ids.getrandbits(128):032x}"
 
 
 def incoming_request_id(scope: Scope) -> str | None:
@@ -93,16 +103,21 @@ class RequestContext:
     async def _http(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         started = time.perf_counter()
         status = 0
-        tagged = _with_id(send, request_id, "http.response.start")
+        header = (HEADER, request_id.encode("ascii"))
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-            await tagged(message)
+                message = _tagged(message, header)
+            await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:
+            # The client left while its body was read (a load generator stopping, a tab
+            # closed): nobody to answer and nothing wrong here; counted as 499.
+            status = 0
         except Exception:
             if status or self.settings.debug:
                 status = status or 500
@@ -116,10 +131,24 @@ class RequestContext:
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         route = route_template(scope)
         method = scope["method"] if scope["method"] in METHODS else "other"
-        HTTP_REQUESTS.labels(method, route, str(status)).inc()
-        HTTP_SECONDS.labels(route).observe(seconds)
-        client = scope.get("client")
+        _series(method, route, status).observe(seconds)
         level = logging.DEBUG if route in QUIET_ROUTES and status < 400 else logging.INFO
+        if not access_logger.isEnabledFor(level):
+            return  # a busy hub logging at WARNING builds no record per request
+        client = scope.get("client")
+        extra: dict[str, object] = {
+            "method": method,
+            "path": scope["path"],
+            "route": route,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 1),
+            "client": client[0] if client else None,
+        }
+        # The account the request's viewer step resolved (hub.request_viewer), if any.
+        kept = kept_viewer(scope)
+        viewer = kept.viewer if kept is not None else None
+        if viewer is not None and viewer.user_id is not None:
+            extra["user_id"] = viewer.user_id
         # The path without its query string: GET queries may carry personal data.
         access_logger.log(
             level,
@@ -129,15 +158,41 @@ class RequestContext:
             status,
             seconds * 1000,
             client[0] if client else "-",
-            extra={
-                "method": method,
-                "path": scope["path"],
-                "route": route,
-                "status": status,
-                "duration_ms": round(seconds * 1000, 1),
-                "client": client[0] if client else None,
-            },
+            extra=extra,
         )
+
+
+class _Series:
+    """The metric children of one (method, route, status): looked up once, not per request."""
+
+    __slots__ = ("requests", "seconds")
+
+    def __init__(self, method: str, route: str, status: int) -> None:
+        self.requests = labelled(HTTP_REQUESTS, method, route, str(status))
+        self.seconds = labelled(HTTP_SECONDS, route)
+
+    def observe(self, seconds: float) -> None:
+        self.requests.inc()
+        self.seconds.observe(seconds)
+
+
+# Bounded: methods, route templates and status codes are each a small set.
+_SERIES: dict[tuple[str, str, int], _Series] = {}
+
+
+def _series(method: str, route: str, status: int) -> _Series:
+    key = (method, route, status)
+    series = _SERIES.get(key)
+    if series is None:
+        series = _SERIES[key] = _Series(method, route, status)
+    return series
+
+
+def _tagged(message: Message, header: tuple[bytes, bytes]) -> Message:
+    """A response start with our X-Request-ID (replacing one the application set)."""
+    headers = [h for h in message.get("headers") or () if h[0].lower() != HEADER]
+    headers.append(header)
+    return {**message, "headers": headers}
 
 
 def _with_id(send: Send, request_id: str, start: str) -> Send:
@@ -145,8 +200,7 @@ def _with_id(send: Send, request_id: str, start: str) -> Send:
 
     async def wrapped(message: Message) -> None:
         if message["type"] == start:
-            headers = [h for h in message.get("headers") or () if h[0].lower() != HEADER]
-            message = {**message, "headers": [*headers, header]}
+            message = _tagged(message, header)
         await send(message)
 
     return wrapped

@@ -72,6 +72,21 @@ SLOW_STATEMENTS = Counter(
 )
 RATE_LIMITED = Counter("linju_rate_limited_total", "Requests refused with 429, by limit", ["limit"])
 
+# --- children, looked up once -------------------------------------------------------
+
+_children: dict[tuple[int, tuple[str, ...]], Any] = {}
+
+
+def labelled(metric: Counter | Histogram | Gauge, *values: str) -> Any:
+    """``metric.labels(*values)``, looked up once per label set rather than per request
+    (``labels`` takes a lock and builds a tuple each call). Bounded label sets only."""
+    key = (id(metric), values)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*values)
+    return child
+
+
 # --- bounded labels ---------------------------------------------------------------
 # A label value is a time series: values chosen by clients must come from a bounded set.
 

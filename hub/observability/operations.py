@@ -20,6 +20,7 @@ from hub.observability.metrics import (
     GRAPHQL_OPERATIONS,
     GRAPHQL_SECONDS,
     error_code_label,
+    labelled,
     operation_label,
 )
 
@@ -56,13 +57,13 @@ class OperationMetrics(SchemaExtension):
             kind = context.operation_type.value
         except Exception:  # no document (a parse error) or no such operation
             kind = "unknown"
-        GRAPHQL_OPERATIONS.labels(name, kind).inc()
+        labelled(GRAPHQL_OPERATIONS, name, kind).inc()
         if kind in ("query", "mutation"):  # a subscription's time is how long it was open
-            GRAPHQL_SECONDS.labels(name).observe(seconds)
+            labelled(GRAPHQL_SECONDS, name).observe(seconds)
         if not self._streamed:
             _count_errors(getattr(context.result, "errors", None))
 
 
 def _count_errors(errors: Iterable[GraphQLError] | None) -> None:
     for error in errors or ():
-        GRAPHQL_ERRORS.labels(error_code_label((error.extensions or {}).get("code"))).inc()
+        labelled(GRAPHQL_ERRORS, error_code_label((error.extensions or {}).get("code"))).inc()

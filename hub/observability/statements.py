@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 
 from hub import db_observe
-from hub.observability.metrics import DB_STATEMENTS, SLOW_STATEMENTS
+from hub.observability.metrics import DB_STATEMENTS, SLOW_STATEMENTS, labelled
 
 logger = logging.getLogger("linju.db.slow")
 
@@ -32,7 +32,7 @@ def loggable_sql(sql: str) -> str:
 
 
 def statement_ran(sql: str, seconds: float, connection_name: str) -> None:
-    DB_STATEMENTS.labels(connection_name).observe(seconds)
+    labelled(DB_STATEMENTS, connection_name).observe(seconds)
     if 0 < _threshold_seconds <= seconds:
         SLOW_STATEMENTS.labels(connection_name).inc()
         milliseconds = round(seconds * 1000, 1)
