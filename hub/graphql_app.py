@@ -51,6 +51,7 @@ from hub.services import auth
 from hub.settings import Settings
 from resolvers.context import Context, build_context
 from resolvers.loaders import DataLoaders
+from schema.compiled import ReadPath
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -155,6 +156,7 @@ class HubGraphQL(GraphQL[Context, None]):
             multipart_uploads_enabled=True,
         )
         self.settings = settings
+        self.read_path = ReadPath(schema, settings)  # compiled reads (issue 11)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -226,7 +228,7 @@ class HubGraphQL(GraphQL[Context, None]):
         if method == "POST":
             allowed.add(OperationType.MUTATION)
 
-        async def run() -> ExecutionResult:
+        async def resolve() -> ExecutionResult:
             return await self.schema.execute(
                 request_data.query,
                 root_value=root_value,
@@ -235,6 +237,17 @@ class HubGraphQL(GraphQL[Context, None]):
                 operation_name=request_data.operation_name,
                 allowed_operation_types=allowed,
                 operation_extensions=request_data.extensions,
+            )
+
+        async def run() -> ExecutionResult:
+            if method not in ("GET", "POST"):
+                return await resolve()
+            return await self.read_path.execute(
+                resolve,
+                query=request_data.query,
+                variables=request_data.variables,
+                operation_name=request_data.operation_name,
+                viewer=context.viewer,
             )
 
         def outcome(result: str) -> None:

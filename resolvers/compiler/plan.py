@@ -1,0 +1,69 @@
+"""The plan cache: compiled statements by (document, operation, scope shape, variables).
+
+A hit costs a dictionary lookup; the least recently used plans are dropped beyond the
+size. Values bound to the viewer (a partner's unit) are placeholders in the plan,
+filled per request (see :class:`ViewerValue`).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ViewerValue:
+    """A parameter taken from the viewer at execution (e.g. ``unit_id``)."""
+
+    attribute: str
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One root field's SQL: its response key, the text and the parameters."""
+
+    key: str
+    sql: str
+    params: tuple[Any, ...]
+    field: str = ""  # the root field's name (a bounded metrics label; the key is an alias)
+
+    def bind(self, viewer: Any) -> list[Any]:
+        return [
+            getattr(viewer, p.attribute) if isinstance(p, ViewerValue) else p for p in self.params
+        ]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a query operation compiles to: one statement per root field, in order.
+
+    ``fallback`` names the first root field that cannot be compiled (then the whole
+    operation takes the resolver path) and is None for a compiled plan.
+    """
+
+    statements: tuple[Statement, ...] = ()
+    fallback: str | None = None
+    detail: str = ""  # the field inside it that the compiler cannot express
+
+
+class PlanCache:
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._plans: OrderedDict[Hashable, Plan] = OrderedDict()
+
+    def get(self, key: Hashable) -> Plan | None:
+        plan = self._plans.get(key)
+        if plan is not None:
+            self._plans.move_to_end(key)
+        return plan
+
+    def put(self, key: Hashable, plan: Plan) -> None:
+        self._plans[key] = plan
+        self._plans.move_to_end(key)
+        while len(self._plans) > self.size:
+            self._plans.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._plans)
