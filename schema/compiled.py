@@ -46,6 +46,7 @@ from graphql import (
 from graphql.execution.values import get_argument_values, get_variable_values
 from prometheus_client import Counter
 from strawberry.types import ExecutionResult
+from strawberry.types.arguments import convert_arguments
 from tortoise.exceptions import OperationalError
 from tortoise.expressions import Q
 from tortoise.models import Model
@@ -63,7 +64,7 @@ from resolvers.connections import make_listing
 from resolvers.pagination import ordering_tag, page_request
 from resolvers.queries import Relation
 from schema.extensions import CACHEABLE_QUERY_LENGTH, CostLimit, _shape_rule, cost_errors
-from schema.fields import PERSONAL, RELATED, TO_ONE
+from schema.fields import PERSONAL, RELATED, REVERSE_ONE, TO_ONE
 from schema.node import NODE_MODELS, TYPE_NAMES, decode_global_id
 
 logger = logging.getLogger("linju.read_path")
@@ -122,6 +123,14 @@ def build_catalog(schema: GraphQLSchema) -> Catalog:
             if TO_ONE in f.metadata:
                 target_model, key = f.metadata[TO_ONE]
                 to_one[name] = ToOne(column=projection[key], target=TYPE_NAMES[target_model])
+                continue
+            if REVERSE_ONE in f.metadata:
+                target_model, key = f.metadata[REVERSE_ONE]
+                to_one[name] = ToOne(
+                    column=meta.db_pk_column,
+                    target=TYPE_NAMES[target_model],
+                    target_column=target_model._meta.fields_db_projection[key],
+                )
                 continue
             if RELATED in f.metadata:
                 relation: Relation = f.metadata[RELATED]
@@ -210,7 +219,8 @@ def _column(model: type[Model], python_name: str, gql_type: Any) -> Column | Non
         return None  # a mask the compiler cannot write in SQL
     column = meta.fields_db_projection[python_name]
     if isinstance(named, GraphQLEnumType):
-        enum_type = meta.fields_map[python_name].field_type
+        model_field = meta.fields_map[python_name]
+        enum_type = getattr(model_field, "enum_type", None) or model_field.field_type
         definition = getattr(enum_type, "__strawberry_definition__", None)
         if definition is None:
             return None
@@ -239,6 +249,7 @@ class Walk:
     fragments: dict[str, FragmentDefinitionNode]
     variables: Any  # graphql-core's coerced VariableValues
     viewer: Viewer  # with the partner's unit replaced by UNIT_SENTINEL
+    strawberry_schema: Any = None
     scopes: dict[type[Model], Fragment | None] = field(default_factory=dict)
 
     def collect(
@@ -256,7 +267,22 @@ class Walk:
         return merged
 
     def arguments(self, parent: GraphQLObjectType, node: FieldNode) -> dict[str, Any]:
-        return get_argument_values(parent.fields[node.name.value], node, self.variables)
+        """The field's arguments as its resolver gets them (strawberry's inputs, Python
+        names), converted by strawberry's own function."""
+        definition = parent.fields[node.name.value]
+        raw = get_argument_values(definition, node, self.variables)
+        field_ = (definition.extensions or {}).get("strawberry-definition")
+        if field_ is None:
+            raise Unsupported(node.name.value)
+        try:
+            return convert_arguments(
+                raw,
+                field_.arguments,
+                scalar_registry=self.strawberry_schema.schema_converter.scalar_registry,
+                config=self.strawberry_schema.config,
+            )
+        except Exception:
+            raise Fallback(node.name.value) from None
 
     def scope(self, model: type[Model]) -> Fragment | None:
         if model not in self.scopes:
@@ -367,7 +393,7 @@ class Walk:
                 model,
                 viewer=self.viewer,
                 where=args.get("where"),
-                order_by=args.get("orderBy"),
+                order_by=args.get("order_by"),
                 search=args.get("search") if searchable else None,
             )
             request = page_request(
@@ -741,6 +767,7 @@ class ReadPath:
             fragments=prepared.fragments,
             variables=variables,
             viewer=_sql_viewer(viewer),
+            strawberry_schema=self.strawberry_schema,
         )
         roots = collect_fields(
             self.schema, prepared.fragments, variables.coerced, query_type, operation.selection_set

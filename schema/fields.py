@@ -33,6 +33,7 @@ from schema.connection import Connection
 PERSONAL = "personal"
 # Field metadata the read compiler (schema.compiled) reads: the relation behind a field.
 TO_ONE = "to_one"
+REVERSE_ONE = "reverse_one"  # a one-to-one seen from the other side: (model, its key field)
 RELATED = "related"
 
 

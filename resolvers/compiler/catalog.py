@@ -27,10 +27,12 @@ class Column:
 
 @dataclass(frozen=True)
 class ToOne:
-    """A foreign key: ``column`` of this table holds the target's id."""
+    """A foreign key: ``column`` of this table holds the target's id; or, reversed (a
+    one-to-one seen from the other side), the target's ``target_column`` holds ours."""
 
     column: str
     target: str
+    target_column: str | None = None  # None: the target's primary key
 
 
 @dataclass(frozen=True)

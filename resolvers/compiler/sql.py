@@ -166,7 +166,8 @@ class Compiler:
         if to_one is not None:
             target = self.catalog[to_one.target]
             y = self.alias()
-            where = [f"{y}.{q(target.pk)} = {x}.{q(to_one.column)}"]
+            key = to_one.target_column or target.pk
+            where = [f"{y}.{q(key)} = {x}.{q(to_one.column)}"]
             if child.scope is not None:
                 where.append(f"{y}.{q(target.pk)} IN ({self.fragment(child.scope)})")
             obj = self._object(target, child.children, y)
