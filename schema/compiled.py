@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ from tortoise.models import Model
 from hub.access import Viewer, row_scope
 from hub.access.personal import PERSONAL_FIELDS, hide, mask_name, mask_phone
 from hub.enums import Role
+from hub.observability.metrics import GRAPHQL_OPERATIONS, GRAPHQL_SECONDS, operation_label
 from hub.settings import Settings
 from resolvers.compiler.catalog import Catalog, Column, NodeType, ToMany, ToOne
 from resolvers.compiler.dialect import dialect_for
@@ -552,13 +554,22 @@ def _listed_type(schema: GraphQLSchema, query_type: GraphQLObjectType, name: str
 _PG_PARAMETER = re.compile(r"\$\d+")
 
 
+def _matches_everything(q: Q) -> bool:
+    """A Q without any condition (``Q()``, or Qs of those joined by AND)."""
+    if q.filters or q._is_negated:  # no public accessor
+        return False
+    if q.join_type == Q.OR and len(q.children) > 1:
+        return False  # an OR of empty Qs is still everything, but keep the rule simple
+    return all(_matches_everything(child) for child in q.children)
+
+
 def render(model: type[Model], q: Q) -> Fragment | None:
     """``SELECT id FROM model WHERE q`` as SQL with ``?`` placeholders; None for no filter.
 
     Tortoise builds the WHERE clause (joins, subqueries, escaping), exactly as for the
     resolvers; only the selected column and the ordering are replaced.
     """
-    if not q.children and not q.filters:
+    if _matches_everything(q):
         return None
     queryset = model.filter(q)
     # The pattern resolvers.queries uses: Tortoise's built query, its columns replaced.
@@ -655,7 +666,14 @@ class ReadPath:
             self.compare(query, operation_name, viewer, expected, got)
             return expected
         try:
-            return await self.run(plan, viewer)
+            started = time.perf_counter()
+            result = await self.run(plan, viewer)
+            if self.settings.metrics:
+                # What OperationMetrics records for operations strawberry executes.
+                label = operation_label(plan.operation)
+                GRAPHQL_OPERATIONS.labels(label, "query").inc()
+                GRAPHQL_SECONDS.labels(label).observe(time.perf_counter() - started)
+            return result
         except TooDeep as exc:
             key = self._key(query, variables, operation_name, viewer)
             self.plans.put(key, _too_deep(plan, str(exc)))
@@ -783,7 +801,8 @@ class ReadPath:
                 )
             except Unsupported as exc:
                 return Plan(fallback=nodes[0].name.value, detail=exc.field)
-        return Plan(statements=tuple(statements))
+        name = operation.name.value if operation.name else None
+        return Plan(statements=tuple(statements), operation=name)
 
     # running
 

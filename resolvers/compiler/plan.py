@@ -46,6 +46,7 @@ class Plan:
     statements: tuple[Statement, ...] = ()
     fallback: str | None = None
     detail: str = ""  # the field inside it that the compiler cannot express
+    operation: str | None = None  # the operation's name, for metrics
 
 
 class PlanCache:

@@ -237,6 +237,17 @@ class Compiler:
         page = selection.page
         assert page is not None
 
+        def source(x: str) -> str:
+            """The table (joined to the M2M table for such a relation)."""
+            if parent is None or parent[1].through is None:
+                return f"{q(node.table)} {x}"
+            relation = parent[1]
+            assert relation.through_target
+            return (
+                f"{q(node.table)} {x} JOIN {q(relation.through)} {x}_r "
+                f"ON {x}_r.{q(relation.through_target)} = {x}.{q(node.pk)}"
+            )
+
         def conditions(x: str) -> list[str]:
             where: list[str] = []
             if parent is not None:
@@ -244,13 +255,8 @@ class Compiler:
                 if relation.fk is not None:
                     where.append(f"{x}.{q(relation.fk)} = {p}.{q(owner.pk)}")
                 else:
-                    assert relation.through and relation.through_parent
-                    assert relation.through_target
-                    where.append(
-                        f"{x}.{q(node.pk)} IN (SELECT {q(relation.through_target)} "
-                        f"FROM {q(relation.through)} WHERE {q(relation.through_parent)} "
-                        f"= {p}.{q(owner.pk)})"
-                    )
+                    assert relation.through_parent
+                    where.append(f"{x}_r.{q(relation.through_parent)} = {p}.{q(owner.pk)}")
             if page.condition is not None:
                 where.append(f"{x}.{q(node.pk)} IN ({self.fragment(page.condition)})")
             return where
@@ -267,7 +273,7 @@ class Compiler:
                 pairs.append(
                     (
                         child.key,
-                        f"(SELECT count(*) FROM {q(node.table)} {c} WHERE {' AND '.join(where)})",
+                        f"(SELECT count(*) FROM {source(c)} WHERE {' AND '.join(where)})",
                     )
                 )
             elif child.name in ("nodes", "edges", "pageInfo"):
@@ -283,7 +289,7 @@ class Compiler:
         limit = self.dialect.integer(self.param(page.limit + 1))
         rows = (
             f"SELECT {x}.*, row_number() OVER (ORDER BY {order}) AS _rn "
-            f"FROM {q(node.table)} {x} WHERE {' AND '.join(where) or '1 = 1'} "
+            f"FROM {source(x)} WHERE {' AND '.join(where) or '1 = 1'} "
             f"ORDER BY {order} LIMIT {limit}"
         )
         if self.dialect.name == "sqlite" and page.backward:
