@@ -68,6 +68,14 @@ async def test_forward_and_backward_paging(settings: Settings, fixture: Fixture)
         await _same(settings, fixture, BRANCHES, prefix=prefix, withMembers=True, **args)
 
 
+async def test_backward_pages_without_page_info(settings: Settings, fixture: Fixture) -> None:
+    query = """query($prefix: String!) {
+      branches(where: {name: {startsWith: $prefix}}, last: 1) {
+        nodes { name members(last: 2, orderBy: [{field: NAME}]) { nodes { name } }
+                compounds(last: 1) { edges { cursor node { name } } } } } }"""
+    await _same(settings, fixture, query, prefix=fixture.world.branches[0].name[:-1])
+
+
 async def test_search_through_the_compiled_path(settings: Settings, fixture: Fixture) -> None:
     name = fixture.world.branches[0].name
     query = """query($q: String) { branches(search: $q, first: 5) { totalCount nodes { name } }

@@ -32,7 +32,7 @@ class Dialect:
         """A subquery's JSON value inside an object or an aggregate."""
         raise NotImplementedError
 
-    def array(self, element: str, *, order: str, where: str) -> str:
+    def array(self, element: str, *, order: str, where: str | None) -> str:
         """The JSON array of ``element`` over the rows where ``where``, in ``order``."""
         raise NotImplementedError
 
@@ -57,7 +57,7 @@ class Dialect:
     def last_of(self, array: str) -> str:
         raise NotImplementedError
 
-    def text_array(self, element: str, *, order: str, where: str) -> str:
+    def text_array(self, element: str, *, order: str, where: str | None) -> str:
         raise NotImplementedError
 
     def repeat_star(self, count: str) -> str:
@@ -86,11 +86,11 @@ class Postgres(Dialect):
     def embed(self, subquery: str) -> str:
         return subquery
 
-    def array(self, element: str, *, order: str, where: str) -> str:
-        return f"coalesce(json_agg({element} ORDER BY {order}) FILTER (WHERE {where}), '[]')"
+    def array(self, element: str, *, order: str, where: str | None) -> str:
+        return f"coalesce(json_agg({element} ORDER BY {order}){_filter(where)}, '[]')"
 
-    def text_array(self, element: str, *, order: str, where: str) -> str:
-        return f"(array_agg({element} ORDER BY {order}) FILTER (WHERE {where}))"
+    def text_array(self, element: str, *, order: str, where: str | None) -> str:
+        return f"(array_agg({element} ORDER BY {order}){_filter(where)})"
 
     def first_of(self, array: str) -> str:
         return f"{array}[1]"
@@ -142,12 +142,12 @@ class Sqlite(Dialect):
     def embed(self, subquery: str) -> str:
         return f"json({subquery})"
 
-    def array(self, element: str, *, order: str, where: str) -> str:
+    def array(self, element: str, *, order: str, where: str | None) -> str:
         # Rows reach the aggregate in the order of the (ordered) page subquery.
-        return f"json_group_array(json({element})) FILTER (WHERE {where})"
+        return f"json_group_array(json({element})){_filter(where)}"
 
-    def text_array(self, element: str, *, order: str, where: str) -> str:
-        return f"json_group_array({element}) FILTER (WHERE {where})"
+    def text_array(self, element: str, *, order: str, where: str | None) -> str:
+        return f"json_group_array({element}){_filter(where)}"
 
     def first_of(self, array: str) -> str:
         return f"json_extract({array}, '$[0]')"
@@ -202,6 +202,10 @@ class Sqlite(Dialect):
 
     def finish(self, expression: str) -> str:
         return expression
+
+
+def _filter(where: str | None) -> str:
+    return f" FILTER (WHERE {where})" if where else ""
 
 
 def dialect_for(name: str) -> Dialect:

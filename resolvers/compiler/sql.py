@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from resolvers.compiler.catalog import Catalog, Column, NodeType, ToMany
@@ -53,6 +54,7 @@ class Compiler:
         self.sees_personal = sees_personal
         self._params: list[Any] = []
         self._aliases = 0
+        self._pages: dict[str, tuple[NodeType, bool]] = {}  # page alias → (node, lean)
 
     # --- text assembly -----------------------------------------------------------
 
@@ -264,6 +266,11 @@ class Compiler:
         pairs: list[tuple[str, str]] = []
         page_needed = any(c.name in ("edges", "nodes", "pageInfo") for c in selection.children)
         p = self.alias() if page_needed else ""
+        # Without pageInfo nobody asks whether more rows follow: the page is a plain
+        # ORDER BY … LIMIT, with no row numbers and no extra row.
+        lean = not any(c.name == "pageInfo" for c in selection.children)
+        if page_needed:
+            self._pages[p] = (node, lean)
         for child in selection.children:
             if child.literal is not None:
                 pairs.append((child.key, literal(child.literal)))
@@ -286,21 +293,27 @@ class Compiler:
         x = self.alias()
         where = conditions(x) + self._keyset(node, page, x)
         order = self._order(node, page, x)
-        limit = self.dialect.integer(self.param(page.limit + 1))
+        limit = self.dialect.integer(self.param(page.limit if lean else page.limit + 1))
+        number = "" if lean else f", row_number() OVER (ORDER BY {order}) AS _rn"
         rows = (
-            f"SELECT {x}.*, row_number() OVER (ORDER BY {order}) AS _rn "
-            f"FROM {source(x)} WHERE {' AND '.join(where) or '1 = 1'} "
+            f"SELECT {x}.*{number} FROM {source(x)} WHERE {' AND '.join(where) or '1 = 1'} "
             f"ORDER BY {order} LIMIT {limit}"
         )
         if self.dialect.name == "sqlite" and page.backward:
             # json_group_array takes rows in the order they come: the page's own.
-            rows = f"SELECT * FROM ({rows}) ORDER BY _rn DESC"
+            forward = self._order(node, replace(page, backward=False), "o")
+            rows = f"SELECT * FROM ({rows}) o ORDER BY {forward}"
         return f"(SELECT {obj} FROM ({rows}) {p})"
 
-    def _in_page(self, page: Page, p: str) -> str:
+    def _in_page(self, page: Page, p: str) -> str | None:
+        if self._pages[p][1]:
+            return None  # a lean page holds no extra row
         return f"{p}._rn <= {self.dialect.integer(self.param(page.limit))}"
 
     def _out_order(self, page: Page, p: str) -> str:
+        node, lean = self._pages[p]
+        if lean:
+            return self._order(node, replace(page, backward=False), p)
         return f"{p}._rn DESC" if page.backward else f"{p}._rn"
 
     def _page_field(self, node: NodeType, page: Page, child: Selection, p: str) -> str:
