@@ -81,6 +81,7 @@ READ_FALLBACKS = Counter(
 )
 # A partner's unit in the SQL of a plan: replaced by the viewer's own at execution.
 UNIT_SENTINEL = -2_000_000_017
+_SENTINEL_TEXT = str(-UNIT_SENTINEL).encode()
 
 Resolve = Callable[[], Awaitable[ExecutionResult]]
 
@@ -737,8 +738,8 @@ class ReadPath:
             return None
         raw = dict(variables or {})
         key = self._key(query, variables, operation_name, viewer)
-        if key is None:
-            return None
+        if key is None or _SENTINEL_TEXT in key[3] or _SENTINEL_TEXT.decode() in query:
+            return None  # a client's value equal to the placeholder: never confuse them
         plan = self.plans.get(key)
         if plan is not None:
             return plan

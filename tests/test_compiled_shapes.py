@@ -149,3 +149,22 @@ def test_the_fields_that_fall_back(settings: Settings) -> None:
             continue
         missing.add(f"Query.{name}")
     assert missing == FALLS_BACK
+
+
+def test_the_plan_cache_is_bounded_by_sql_size() -> None:
+    from resolvers.compiler.plan import Plan, PlanCache, Statement
+
+    cache = PlanCache(size=100, budget=10_000)
+    for i in range(10):
+        cache.put(i, Plan(statements=(Statement(key="a", sql="x" * 3_000, params=()),)))
+    assert len(cache) == 3 and cache.get(9) is not None and cache.get(0) is None
+
+
+def test_a_value_like_the_partner_placeholder_is_not_compiled(settings: Settings) -> None:
+    from hub.access import Viewer
+    from hub.enums import Role
+
+    partner = Viewer(role=Role.PARTNER, unit_id=1)
+    query = "query($n: Int) { branches(where: {starRating: {eq: $n}}) { totalCount } }"
+    assert plan_for(settings, query, partner, n=-2_000_000_017) is None
+    assert plan_for(settings, query, partner, n=3) is not None

@@ -49,10 +49,19 @@ class Plan:
     operation: str | None = None  # the operation's name, for metrics
 
 
+def _weight(plan: Plan) -> int:
+    return sum(len(s.sql) for s in plan.statements) + 200
+
+
 class PlanCache:
-    def __init__(self, size: int = 2048) -> None:
+    """Least recently used plans, at most ``size`` of them and ``budget`` characters of
+    SQL (a plan for a wide query on SQLite can be a few hundred kilobytes)."""
+
+    def __init__(self, size: int = 2048, budget: int = 16_000_000) -> None:
         self.size = size
+        self.budget = budget
         self._plans: OrderedDict[Hashable, Plan] = OrderedDict()
+        self._weight = 0
 
     def get(self, key: Hashable) -> Plan | None:
         plan = self._plans.get(key)
@@ -61,10 +70,14 @@ class PlanCache:
         return plan
 
     def put(self, key: Hashable, plan: Plan) -> None:
+        old = self._plans.pop(key, None)
+        if old is not None:
+            self._weight -= _weight(old)
         self._plans[key] = plan
-        self._plans.move_to_end(key)
-        while len(self._plans) > self.size:
-            self._plans.popitem(last=False)
+        self._weight += _weight(plan)
+        while self._plans and (len(self._plans) > self.size or self._weight > self.budget):
+            _, dropped = self._plans.popitem(last=False)
+            self._weight -= _weight(dropped)
 
     def __len__(self) -> int:
         return len(self._plans)
