@@ -57,7 +57,15 @@ from hub.access.personal import PERSONAL_FIELDS, hide, mask_name, mask_phone
 from hub.enums import Role
 from hub.observability.metrics import GRAPHQL_OPERATIONS, GRAPHQL_SECONDS, operation_label
 from hub.settings import Settings
-from resolvers.compiler.catalog import Catalog, Column, NodeType, ToMany, ToOne
+from resolvers.compiler.catalog import (
+    Catalog,
+    Column,
+    EnumList,
+    NodeType,
+    RowList,
+    ToMany,
+    ToOne,
+)
 from resolvers.compiler.dialect import dialect_for
 from resolvers.compiler.plan import Plan, PlanCache, Statement, ViewerValue
 from resolvers.compiler.sql import Compiler, Unsupported
@@ -66,7 +74,7 @@ from resolvers.connections import make_listing
 from resolvers.pagination import ordering_tag, page_request
 from resolvers.queries import Relation
 from schema.extensions import CACHEABLE_QUERY_LENGTH, CostLimit, _shape_rule, cost_errors
-from schema.fields import PERSONAL, RELATED, REVERSE_ONE, TO_ONE
+from schema.fields import ENUM_LIST, PERSONAL, RELATED, REVERSE_ONE, ROW_LIST, TO_ONE
 from schema.node import NODE_MODELS, TYPE_NAMES, decode_global_id
 
 logger = logging.getLogger("linju.read_path")
@@ -119,6 +127,8 @@ def build_catalog(schema: GraphQLSchema) -> Catalog:
         scalars: dict[str, Column] = {}
         to_one: dict[str, ToOne] = {}
         to_many: dict[str, ToMany] = {}
+        row_lists: dict[str, RowList] = {}
+        enum_lists: dict[str, EnumList] = {}
         for f in definition.fields if definition else ():
             name = _graphql_name(gql, f.python_name)
             if name is None:
@@ -146,6 +156,21 @@ def build_catalog(schema: GraphQLSchema) -> Catalog:
                     through_target=relation.through_target,
                 )
                 continue
+            if ROW_LIST in f.metadata:
+                target_model, key, order = f.metadata[ROW_LIST]
+                target_projection = target_model._meta.fields_db_projection
+                row_lists[name] = RowList(
+                    target=TYPE_NAMES[target_model],
+                    column=target_projection[key],
+                    order=tuple(target_projection[o] for o in order),
+                )
+                continue
+            if ENUM_LIST in f.metadata:
+                table_model, key, value = f.metadata[ENUM_LIST]
+                enum_list = _enum_list(table_model, key, value)
+                if enum_list is not None:
+                    enum_lists[name] = enum_list
+                continue
             if f.base_resolver is not None and not f.metadata.get(PERSONAL):
                 continue  # computed in Python: not compiled
             column = _column(model, f.python_name, gql.fields[name].type)
@@ -166,9 +191,26 @@ def build_catalog(schema: GraphQLSchema) -> Catalog:
             scalars=scalars,
             to_one=to_one,
             to_many=to_many,
+            row_lists=row_lists,
+            enum_lists=enum_lists,
             order_columns=order_columns,
         )
     return catalog
+
+
+def _enum_list(model: type[Model], key: str, value: str) -> EnumList | None:
+    projection = model._meta.fields_db_projection
+    enum_type = getattr(model._meta.fields_map[value], "enum_type", None)
+    definition = getattr(enum_type, "__strawberry_definition__", None)
+    if definition is None:
+        return None
+    return EnumList(
+        table=model._meta.db_table,
+        column=projection[key],
+        value=projection[value],
+        enum_names=tuple((v.value, v.name) for v in definition.values),
+        scope_of=model.__name__,
+    )
 
 
 def _strawberry_type(type_name: str, model: type[Model]) -> Any:
@@ -371,6 +413,16 @@ class Walk:
                         scope=self.scope(NODE_MODELS[target]),
                     )
                 )
+            elif name in node_type.row_lists:
+                target = node_type.row_lists[name].target
+                target_type = self.schema.type_map[target]
+                assert isinstance(target_type, GraphQLObjectType)
+                children = self.object(target, target_type, group)
+                scope = self.scope(NODE_MODELS[target])
+                out.append(Selection(key=key, name=name, children=children, scope=scope))
+            elif name in node_type.enum_lists:
+                scope_model = _model_named(node_type.enum_lists[name].scope_of)
+                out.append(Selection(key=key, name=name, scope=self.scope(scope_model)))
             elif name in node_type.to_many:
                 args = self.arguments(runtime, group[0])
                 target = node_type.to_many[name].target
@@ -538,6 +590,14 @@ def _applies(schema: GraphQLSchema, condition: str, runtime: GraphQLObjectType) 
     if abstract is None or isinstance(abstract, GraphQLObjectType):
         return False
     return schema.is_sub_type(abstract, runtime)  # type: ignore[arg-type]
+
+
+def _model_named(name: str) -> type[Model]:
+    from hub import models as m
+
+    model = getattr(m, name)
+    assert isinstance(model, type) and issubclass(model, Model)
+    return model
 
 
 def _listed_type(schema: GraphQLSchema, query_type: GraphQLObjectType, name: str) -> str | None:

@@ -34,6 +34,11 @@ PERSONAL = "personal"
 # Field metadata the read compiler (schema.compiled) reads: the relation behind a field.
 TO_ONE = "to_one"
 REVERSE_ONE = "reverse_one"  # a one-to-one seen from the other side: (model, its key field)
+# A plain list of related rows: (model, its key field, ordering fields) — e.g. a history.
+ROW_LIST = "row_list"
+# The distinct values of an enum column of related rows, in the enum's declaration order:
+# (model, its key field, the enum field).
+ENUM_LIST = "enum_list"
 RELATED = "related"
 
 

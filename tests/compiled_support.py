@@ -49,6 +49,9 @@ def full_selection(settings: Settings, type_name: str, depth: int) -> str:
     node = catalog[type_name]
     fields = schema.type_map[type_name].fields  # type: ignore[union-attr]
     parts = ["__typename", "id", *(["rowId"] if "rowId" in fields else []), *node.scalars]
+    parts += list(node.enum_lists)
+    for name, rows in node.row_lists.items():
+        parts.append(f"{name} {{ __typename id at }}" if rows.target == "RequestEvent" else name)
     if depth > 0:
         for name, relation in node.to_one.items():
             parts.append(f"{name} {{ {full_selection(settings, relation.target, depth - 1)} }}")

@@ -120,9 +120,7 @@ def test_errors_are_left_to_the_resolvers(settings: Settings, query: str) -> Non
 FALLS_BACK = {
     "AuditLog.before",  # JSON columns
     "AuditLog.after",
-    "Member.duties",  # a list of enums through a loader
     "ResidentRequest.overdue",  # computed in Python at request time
-    "ResidentRequest.history",  # a list through a loader
     "Query.statistics",  # aggregate SQL of its own (schema/statistics.py)
     "Query.viewer",  # the caller's account
 }
@@ -139,6 +137,8 @@ def test_the_fields_that_fall_back(settings: Settings) -> None:
                 or name in node.scalars
                 or name in node.to_one
                 or name in node.to_many
+                or name in node.row_lists
+                or name in node.enum_lists
             )
             if not compiled:
                 missing.add(f"{type_name}.{name}")

@@ -47,6 +47,29 @@ class ToMany:
 
 
 @dataclass(frozen=True)
+class RowList:
+    """A plain list of the target's rows whose ``column`` holds our id, in ``order``
+    (column names, ascending)."""
+
+    target: str
+    column: str
+    order: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EnumList:
+    """The distinct values of ``value`` in ``table`` rows whose ``column`` holds our id,
+    in the enum's declaration order; ``scope_of`` is the node type whose row scope the
+    rows take."""
+
+    table: str
+    column: str
+    value: str
+    enum_names: tuple[tuple[Any, str], ...]
+    scope_of: str
+
+
+@dataclass(frozen=True)
 class NodeType:
     name: str
     table: str
@@ -56,6 +79,8 @@ class NodeType:
     scalars: dict[str, Column] = field(default_factory=dict)
     to_one: dict[str, ToOne] = field(default_factory=dict)
     to_many: dict[str, ToMany] = field(default_factory=dict)
+    row_lists: dict[str, RowList] = field(default_factory=dict)
+    enum_lists: dict[str, EnumList] = field(default_factory=dict)
     # model field name → (column, nullable, kind): what orderBy and cursors read
     order_columns: dict[str, tuple[str, bool, str]] = field(default_factory=dict)
 

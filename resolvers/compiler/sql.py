@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from resolvers.compiler.catalog import Catalog, Column, NodeType, ToMany
+from resolvers.compiler.catalog import Catalog, Column, EnumList, NodeType, RowList, ToMany
 from resolvers.compiler.dialect import Dialect, literal
 from resolvers.compiler.plan import Statement
 from resolvers.compiler.tree import Fragment, Page, Selection
@@ -175,11 +175,57 @@ class Compiler:
             obj = self._object(target, child.children, y)
             sub = f"(SELECT {obj} FROM {q(target.table)} {y} WHERE {' AND '.join(where)})"
             return self.dialect.embed(sub)
+        rows = node.row_lists.get(name)
+        if rows is not None:
+            return self._row_list(node, rows, child, x)
+        values = node.enum_lists.get(name)
+        if values is not None:
+            return self._enum_list(node, values, child, x)
         relation = node.to_many.get(name)
         if relation is not None and child.page is not None:
             target = self.catalog[relation.target]
             return self.dialect.embed(self._connection(target, child, (node, relation, x)))
         raise Unsupported(f"{node.name}.{name}")
+
+    def _scoped(self, where: list[str], ref: str, scope: Fragment | None) -> list[str]:
+        if scope is not None:
+            where.append(f"{ref} IN ({self.fragment(scope)})")
+        return where
+
+    def _row_list(self, node: NodeType, rows: RowList, child: Selection, x: str) -> str:
+        """A plain list (not a connection): every row, in the declared order."""
+        target = self.catalog[rows.target]
+        e, y = self.alias(), self.alias()
+        where = [f"{e}.{q(rows.column)} = {x}.{q(node.pk)}"]
+        where = self._scoped(where, f"{e}.{q(target.pk)}", child.scope)
+        inner_order = ", ".join(f"{e}.{q(c)}" for c in rows.order)
+        outer_order = ", ".join(f"{y}.{q(c)}" for c in rows.order)
+        obj = self._object(target, child.children, y)
+        listed = (
+            f"SELECT {e}.* FROM {q(target.table)} {e} WHERE {' AND '.join(where)} "
+            f"ORDER BY {inner_order}"
+        )
+        array = self.dialect.array(obj, order=outer_order, where=None)
+        return self.dialect.embed(f"(SELECT {array} FROM ({listed}) {y})")
+
+    def _enum_list(self, node: NodeType, values: EnumList, child: Selection, x: str) -> str:
+        """Distinct enum values of related rows, in the enum's declaration order."""
+        e, y = self.alias(), self.alias()
+        where = [f"{e}.{q(values.column)} = {x}.{q(node.pk)}"]
+        if child.scope is not None:
+            where.append(f"{e}.id IN ({self.fragment(child.scope)})")
+        rank = " ".join(
+            f"WHEN {self._stored(v)} THEN {i}" for i, (v, _) in enumerate(values.enum_names)
+        )
+        name = " ".join(f"WHEN {self._stored(v)} THEN {literal(n)}" for v, n in values.enum_names)
+        listed = (
+            f"SELECT DISTINCT {e}.{q(values.value)} AS v, CASE {e}.{q(values.value)} {rank} END "
+            f"AS r FROM {q(values.table)} {e} WHERE {' AND '.join(where)} ORDER BY r"
+        )
+        array = self.dialect.array(f"CASE {y}.v {name} END", order=f"{y}.r", where=None)
+        if self.dialect.name == "sqlite":
+            array = f"json_group_array(CASE {y}.v {name} END)"
+        return self.dialect.embed(f"(SELECT {array} FROM ({listed}) {y})")
 
     def _global_id(self, node: NodeType, x: str) -> str:
         text = f"{literal(node.name + ':')} || CAST({x}.{q(node.pk)} AS TEXT)"
