@@ -53,7 +53,7 @@ class Settings:
     max_cost: int = 50_000
     public_statistics: bool = False
     # Read queries: "compiled" to SQL where possible, "resolvers" only, or "differential"
-    # (both; answer with the resolvers, log differences). See schema/compiled.py.
+    # (both; answer with the resolvers, log differences). See schema/compiled/.
     read_path: str = "compiled"
     # Accounts: token lifetimes and login throttling.
     access_token_minutes: int = 30
