@@ -201,9 +201,12 @@ class Compiler:
         inner_order = ", ".join(f"{e}.{q(c)}" for c in rows.order)
         outer_order = ", ".join(f"{y}.{q(c)}" for c in rows.order)
         obj = self._object(target, child.children, y)
+        # On SQLite a LIMIT keeps the ordered subquery from being flattened into the
+        # aggregate, which then takes the rows in this order.
+        unflattened = " LIMIT -1" if self.dialect.name == "sqlite" else ""
         listed = (
             f"SELECT {e}.* FROM {q(target.table)} {e} WHERE {' AND '.join(where)} "
-            f"ORDER BY {inner_order}"
+            f"ORDER BY {inner_order}{unflattened}"
         )
         array = self.dialect.array(obj, order=outer_order, where=None)
         return self.dialect.embed(f"(SELECT {array} FROM ({listed}) {y})")
