@@ -32,7 +32,7 @@ async def both(settings: Settings, query: str, viewer: Viewer, **variables: Any)
     assert plan is not None, "not compiled (an error or not a query)"
     assert plan.fallback is None, f"falls back: {plan.fallback} ({plan.detail})"
     expected = await execute(settings, query, viewer=viewer, **variables)
-    got = await path.run(plan, viewer)
+    got = await path.run(plan, viewer, variables)
     want = orjson.loads(orjson.dumps({"data": expected.data, "errors": _errors(expected)}))
     have = orjson.loads(orjson.dumps({"data": got.data, "errors": None}))
     return want, have

@@ -124,8 +124,8 @@ async def test_differential_mode_logs_a_mismatch(
 
     original = compiled.ReadPath.run
 
-    async def wrong(self: compiled.ReadPath, plan: Any, viewer: Any) -> Any:
-        result = await original(self, plan, viewer)
+    async def wrong(self: compiled.ReadPath, plan: Any, viewer: Any, variables: Any) -> Any:
+        result = await original(self, plan, viewer, variables)
         result.data = {"member": None}
         return result
 

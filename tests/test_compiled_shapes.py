@@ -168,3 +168,17 @@ def test_a_value_like_the_partner_placeholder_is_not_compiled(settings: Settings
     query = "query($n: Int) { branches(where: {starRating: {eq: $n}}) { totalCount } }"
     assert plan_for(settings, query, partner, n=-2_000_000_017) is None
     assert plan_for(settings, query, partner, n=3) is not None
+
+
+async def test_one_plan_serves_every_id_of_a_type(settings: Settings, fixture: Fixture) -> None:
+    """``node(id: $id)``: the plan depends on the type the id names, not on its key."""
+    query = "query($id: ID!) { node(id: $id) { id ... on Member { name phone } } }"
+    admin = viewer("admin", fixture)
+    members = fixture.world.members
+    plans = {id(plan_for(settings, query, admin, id=gid(member))) for member in members[:3]}
+    assert len(plans) == 1
+    other = plan_for(settings, query, admin, id=gid(fixture.world.branches[0]))
+    assert id(other) not in plans
+    for row in (*members[:3], fixture.world.branches[0]):
+        await _same(settings, fixture, query, id=gid(row))
+    await _same(settings, fixture, query, id="forged")

@@ -8,7 +8,7 @@ filled per request (see :class:`ViewerValue`).
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,15 @@ class ViewerValue:
 
 
 @dataclass(frozen=True)
+class VariableValue:
+    """A parameter taken from the request's variables at execution, through ``read``
+    (e.g. the primary key in the global id ``$id``): the plan serves every value."""
+
+    name: str
+    read: Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
 class Statement:
     """One root field's SQL: its response key, the text and the parameters."""
 
@@ -29,10 +38,16 @@ class Statement:
     params: tuple[Any, ...]
     field: str = ""  # the root field's name (a bounded metrics label; the key is an alias)
 
-    def bind(self, viewer: Any) -> list[Any]:
-        return [
-            getattr(viewer, p.attribute) if isinstance(p, ViewerValue) else p for p in self.params
-        ]
+    def bind(self, viewer: Any, variables: Mapping[str, Any] | None = None) -> list[Any]:
+        values: list[Any] = []
+        for p in self.params:
+            if isinstance(p, ViewerValue):
+                values.append(getattr(viewer, p.attribute))
+            elif isinstance(p, VariableValue):
+                values.append(p.read((variables or {}).get(p.name)))
+            else:
+                values.append(p)
+        return values
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ from schema.compiled.selection import (
     Walk,
     collect_fields,
     listed_type,
+    node_id_variables,
+    node_type_of,
 )
 from schema.extensions import CACHEABLE_QUERY_LENGTH, CostLimit, _shape_rule, cost_errors
 
@@ -68,6 +70,8 @@ class Prepared:
     document: DocumentNode
     fragments: dict[str, FragmentDefinitionNode]
     operations: dict[str | None, OperationDefinitionNode]
+    # per operation: variables that are only ever a root ``node(id:)`` (plans per type)
+    node_ids: dict[str | None, frozenset[str]]
 
 
 class ReadPath:
@@ -128,7 +132,7 @@ class ReadPath:
         if self.mode == "differential":
             expected = await resolve()
             try:
-                got = await self.run(plan, viewer)
+                got = await self.run(plan, viewer, variables)
             except TooDeep:
                 return expected
             except Exception as exc:
@@ -137,7 +141,7 @@ class ReadPath:
             return expected
         try:
             started = time.perf_counter()
-            result = await self.run(plan, viewer)
+            result = await self.run(plan, viewer, variables)
             if self.settings.metrics:
                 # What OperationMetrics records for operations strawberry executes.
                 label = operation_label(plan.operation)
@@ -145,8 +149,9 @@ class ReadPath:
                 GRAPHQL_SECONDS.labels(label).observe(time.perf_counter() - started)
             return result
         except TooDeep as exc:
-            key = self._key(query, variables, operation_name, viewer)
-            self.plans.put(key, _too_deep(plan, str(exc)))
+            key = self._key_of(query, variables, operation_name, viewer)
+            if key is not None:
+                self.plans.put(key, _too_deep(plan, str(exc)))
             READ_FALLBACKS.labels(field=str(exc)).inc()
             return await resolve()
 
@@ -181,7 +186,8 @@ class ReadPath:
                 for d in document.definitions
                 if isinstance(d, OperationDefinitionNode)
             }
-            prepared = Prepared(document, fragments, operations)
+            node_ids = {name: node_id_variables(op) for name, op in operations.items()}
+            prepared = Prepared(document, fragments, operations, node_ids)
         if len(query) <= CACHEABLE_QUERY_LENGTH:
             self._documents[query] = prepared
             while len(self._documents) > 512:
@@ -206,7 +212,7 @@ class ReadPath:
         if not self.settings.introspection and _has_introspection(operation):
             return None
         raw = dict(variables or {})
-        key = self._key(query, variables, operation_name, viewer)
+        key = self._key(query, raw, operation_name, viewer, _node_ids(prepared, operation))
         if key is None or SENTINEL_TEXT in key[3] or SENTINEL_TEXT.decode() in query:
             return None  # a client's value equal to the placeholder: never confuse them
         plan = self.plans.get(key)
@@ -228,16 +234,40 @@ class ReadPath:
 
     @staticmethod
     def _key(
-        query: str, variables: Mapping[str, Any] | None, operation_name: str | None, viewer: Viewer
+        query: str,
+        variables: dict[str, Any],
+        operation_name: str | None,
+        viewer: Viewer,
+        node_ids: frozenset[str],
     ) -> tuple[Any, ...] | None:
         """The plan cache key: the scope's shape (the role, whether a unit is set), not
-        its ids; the variables' values (their structure can change the SQL)."""
+        its ids; the variables' values (their structure can change the SQL), except a
+        ``node(id: $id)``'s, of which only the type named counts (its key is a parameter).
+        """
         shape = (viewer.role, viewer.unit_id is not None)
+        keyed = {
+            name: node_type_of(value) if name in node_ids and isinstance(value, str) else value
+            for name, value in variables.items()
+        }
         try:
-            variables_key = orjson.dumps(dict(variables or {}), option=orjson.OPT_SORT_KEYS)
+            variables_key = orjson.dumps(keyed, option=orjson.OPT_SORT_KEYS)
         except TypeError:
             return None
         return (query, operation_name, shape, variables_key)
+
+    def _key_of(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None,
+        operation_name: str | None,
+        viewer: Viewer,
+    ) -> tuple[Any, ...] | None:
+        prepared = self.prepare(query)
+        operation = _operation(prepared, operation_name) if prepared else None
+        if prepared is None or operation is None:
+            return None
+        node_ids = _node_ids(prepared, operation)
+        return self._key(query, dict(variables or {}), operation_name, viewer, node_ids)
 
     def compile(
         self,
@@ -256,6 +286,7 @@ class ReadPath:
             variables=variables,
             viewer=_sql_viewer(viewer),
             strawberry_schema=self.strawberry_schema,
+            node_id_variables=_node_ids(prepared, operation),
         )
         roots = collect_fields(
             self.schema, prepared.fragments, variables.coerced, query_type, operation.selection_set
@@ -276,12 +307,14 @@ class ReadPath:
 
     # running
 
-    async def run(self, plan: Plan, viewer: Viewer) -> ExecutionResult:
+    async def run(
+        self, plan: Plan, viewer: Viewer, variables: Mapping[str, Any] | None = None
+    ) -> ExecutionResult:
         db = _read_connection()
         data: dict[str, Any] = {}
         for statement in plan.statements:
             try:
-                _, rows = await db.execute_query(statement.sql, statement.bind(viewer))
+                _, rows = await db.execute_query(statement.sql, statement.bind(viewer, variables))
             except OperationalError as exc:
                 if "parser stack overflow" in str(exc):
                     raise TooDeep(statement.field) from exc
@@ -322,6 +355,10 @@ class TooDeep(Exception):
 
 def _too_deep(plan: Plan, field: str) -> Plan:
     return Plan(fallback=field, detail="nested too deeply for SQLite's parser")
+
+
+def _node_ids(prepared: Prepared, operation: OperationDefinitionNode) -> frozenset[str]:
+    return prepared.node_ids.get(operation.name.value if operation.name else None, frozenset())
 
 
 def _operation(prepared: Prepared, name: str | None) -> OperationDefinitionNode | None:

@@ -17,9 +17,12 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
+    OperationDefinitionNode,
     SelectionSetNode,
     VariableNode,
+    Visitor,
     get_named_type,
+    visit,
 )
 from graphql.execution.values import get_argument_values
 from strawberry.types.arguments import convert_arguments
@@ -31,7 +34,7 @@ from hub.settings import Settings
 from resolvers.compiler.catalog import (
     Catalog,
 )
-from resolvers.compiler.plan import ViewerValue
+from resolvers.compiler.plan import VariableValue, ViewerValue
 from resolvers.compiler.sql import Unsupported
 from resolvers.compiler.tree import Fragment, Page, Selection
 from resolvers.connections import make_listing
@@ -62,6 +65,7 @@ class Walk:
     variables: Any  # graphql-core's coerced VariableValues
     viewer: Viewer  # with the partner's unit replaced by UNIT_SENTINEL
     strawberry_schema: Any = None
+    node_id_variables: frozenset[str] = frozenset()
     scopes: dict[type[Model], Fragment | None] = field(default_factory=dict)
 
     def collect(
@@ -127,6 +131,7 @@ class Walk:
         targets: list[tuple[str, int] | None] = []
         by_type: dict[str, tuple[Selection, ...]] = {}
         scopes: dict[str, Fragment] = {}
+        variable = _id_variable(nodes[0]) if name == "node" else None
         for global_id in ids:
             decoded = decode_global_id(global_id)
             if decoded is None:
@@ -134,7 +139,11 @@ class Walk:
                 continue
             model, pk = decoded
             type_name = TYPE_NAMES[model]
-            targets.append((type_name, pk))
+            if variable is not None and variable in self.node_id_variables:
+                # The plan serves every id of this type: the key holds the type only.
+                targets.append((type_name, VariableValue(variable, node_pk)))
+            else:
+                targets.append((type_name, pk))
             if type_name not in by_type:
                 runtime = self.schema.type_map[type_name]
                 assert isinstance(runtime, GraphQLObjectType)
@@ -357,6 +366,43 @@ def _applies(schema: GraphQLSchema, condition: str, runtime: GraphQLObjectType) 
     if abstract is None or isinstance(abstract, GraphQLObjectType):
         return False
     return schema.is_sub_type(abstract, runtime)  # type: ignore[arg-type]
+
+
+def _id_variable(node: FieldNode) -> str | None:
+    for argument in node.arguments or ():
+        if argument.name.value == "id" and isinstance(argument.value, VariableNode):
+            return argument.value.name.value
+    return None
+
+
+def node_pk(global_id: Any) -> int | None:
+    """The primary key in a global id (read at execution from the variables)."""
+    decoded = decode_global_id(global_id) if isinstance(global_id, str) else None
+    return decoded[1] if decoded is not None else None
+
+
+def node_type_of(global_id: Any) -> Any:
+    """What a plan depends on in a ``node(id: $id)`` variable: the type it names."""
+    decoded = decode_global_id(global_id) if isinstance(global_id, str) else None
+    return ["node", TYPE_NAMES[decoded[0]] if decoded is not None else None]
+
+
+def node_id_variables(operation: OperationDefinitionNode) -> frozenset[str]:
+    """Variables used only as the ``id`` of root ``node`` fields of this operation."""
+    counts: dict[str, int] = {}
+
+    class Count(Visitor):
+        def enter_variable(self, node: VariableNode, *_: Any) -> None:
+            counts[node.name.value] = counts.get(node.name.value, 0) + 1
+
+    visit(operation.selection_set, Count())
+    as_id: dict[str, int] = {}
+    for selection in operation.selection_set.selections:
+        if isinstance(selection, FieldNode) and selection.name.value == "node":
+            name = _id_variable(selection)
+            if name is not None and not selection.directives:
+                as_id[name] = as_id.get(name, 0) + 1
+    return frozenset(name for name, n in as_id.items() if counts.get(name) == n)
 
 
 def _model_named(name: str) -> type[Model]:
