@@ -147,3 +147,16 @@ def test_the_setting_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("LINJU_READ_PATH", "sometimes")
     with pytest.raises(SettingsError, match="LINJU_READ_PATH"):
         load_settings()
+
+
+async def test_a_failing_statement_is_answered_by_the_resolvers(
+    place: Place, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(self: compiled.ReadPath, plan: Any, viewer: Any, variables: Any) -> Any:
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(compiled.ReadPath, "run", broken)
+    with caplog.at_level(logging.ERROR, logger="linju.read_path"):
+        response = await _post(place.settings, place.token, POINT, id=gid(place.world.members[0]))
+    assert response.json()["data"]["member"]["name"] == place.world.members[0].name
+    assert any("compiled read failed" in r.getMessage() for r in caplog.records)

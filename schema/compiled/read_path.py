@@ -154,6 +154,11 @@ class ReadPath:
                 self.plans.put(key, _too_deep(plan, str(exc)))
             READ_FALLBACKS.labels(field=str(exc)).inc()
             return await resolve()
+        except Exception:
+            # A failing statement (a timeout, a lost connection): the resolvers answer,
+            # with the error the hub's error policy gives clients.
+            logger.exception("compiled read failed; answered by the resolvers")
+            return await resolve()
 
     def _log_fallback(self, query: str, operation_name: str | None, fallback: str) -> None:
         key = (query, fallback)
