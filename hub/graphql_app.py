@@ -65,6 +65,7 @@ from resolvers.context import Context, build_context
 from resolvers.loaders import DataLoaders
 from schema.errors import ErrorCode
 from schema.input_values import MAX_INPUT_DEPTH, MAX_INPUT_NODES, measure
+from schema.compiled import ReadPath
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -219,6 +220,7 @@ class HubGraphQL(GraphQL[Context, None]):
         self.settings = settings
         self.socket_rate = SocketRateLimit(settings)
         self.socket_caps = AccountCaps(settings)
+        self.read_path = ReadPath(schema, settings)  # compiled reads (issue 11)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -352,7 +354,7 @@ class HubGraphQL(GraphQL[Context, None]):
         if method == "POST":
             allowed.add(OperationType.MUTATION)
 
-        async def run() -> ExecutionResult:
+        async def resolve() -> ExecutionResult:
             return await self.schema.execute(
                 request_data.query,
                 root_value=root_value,
@@ -361,6 +363,17 @@ class HubGraphQL(GraphQL[Context, None]):
                 operation_name=request_data.operation_name,
                 allowed_operation_types=allowed,
                 operation_extensions=request_data.extensions,
+            )
+
+        async def run() -> ExecutionResult:
+            if method not in ("GET", "POST"):
+                return await resolve()
+            return await self.read_path.execute(
+                resolve,
+                query=request_data.query,
+                variables=request_data.variables,
+                operation_name=request_data.operation_name,
+                viewer=context.viewer,
             )
 
         def outcome(result: str) -> None:

@@ -61,6 +61,9 @@ class Settings:
     max_tokens: int = 2000
     max_cost: int = 50_000
     public_statistics: bool = False
+    # Read queries: "compiled" to SQL where possible, "resolvers" only, or "differential"
+    # (both; answer with the resolvers, log differences). See schema/compiled/.
+    read_path: str = "compiled"
     # Accounts: token lifetimes and login throttling.
     access_token_minutes: int = 30
     refresh_token_days: int = 14
@@ -149,6 +152,7 @@ def _settings_from_environment() -> Settings:
         max_tokens=_env_int("MAX_TOKENS", 2000),
         max_cost=_env_int("MAX_COST", 50_000),
         public_statistics=_env_bool("PUBLIC_STATISTICS", False),
+        read_path=_read_path(_env("READ_PATH", "compiled")),
         access_token_minutes=_env_int("ACCESS_TOKEN_MINUTES", 30),
         refresh_token_days=_env_int("REFRESH_TOKEN_DAYS", 14),
         login_max_failures=_env_int("LOGIN_MAX_FAILURES", 5),
@@ -228,3 +232,15 @@ def pop_url_option(url: str, name: str, default: str) -> tuple[str, str]:
     value = next((v for k, v in options if k == name), default)
     rest = urlencode([(k, v) for k, v in options if k != name])
     return urlunsplit(parts._replace(query=rest)), value
+
+
+READ_PATHS = ("compiled", "resolvers", "differential")
+
+
+def _read_path(value: str) -> str:
+    choice = value.strip().lower()
+    if choice not in READ_PATHS:
+        raise SettingsError(
+            f"LINJU_READ_PATH must be one of {', '.join(READ_PATHS)}, got {value!r}"
+        )
+    return choice

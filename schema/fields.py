@@ -31,6 +31,15 @@ from resolvers.search import SEARCHABLE_MODELS
 from schema.connection import Connection
 
 PERSONAL = "personal"
+# Field metadata the read compiler (schema.compiled) reads: the relation behind a field.
+TO_ONE = "to_one"
+REVERSE_ONE = "reverse_one"  # a one-to-one seen from the other side: (model, its key field)
+# A plain list of related rows: (model, its key field, ordering fields) — e.g. a history.
+ROW_LIST = "row_list"
+# The distinct values of an enum column of related rows, in the enum's declaration order:
+# (model, its key field, the enum field).
+ENUM_LIST = "enum_list"
+RELATED = "related"
 
 
 @strawberry.schema_directive(
@@ -96,7 +105,9 @@ def to_one(model: type[Model], key: str, target: Any, *, description: str) -> An
         "info": Info,
         "return": target | None,
     }
-    return strawberry.field(resolver=resolve, description=description)
+    return strawberry.field(
+        resolver=resolve, description=description, metadata={TO_ONE: (model, key)}
+    )
 
 
 PAGE_ARGUMENTS = {
@@ -163,7 +174,7 @@ def related(parent: type[Model], name: str, target: Any, *, description: str) ->
         **PAGE_ARGUMENTS,
         "return": Connection[target],  # type: ignore[valid-type]
     }
-    return strawberry.field(resolver=resolve, description=description)
+    return strawberry.field(resolver=resolve, description=description, metadata={RELATED: relation})
 
 
 def root_connection(model: type[Model], node: Any, *, description: str) -> Any:

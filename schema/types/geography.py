@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from hub import models as m
 from schema.enums import StreetKind
-from schema.fields import related, to_one
+from schema.fields import REVERSE_ONE, related, to_one
 from schema.node import Node, node_type
 from schema.types import refs as r
 from schema.types.record import RecordFields
@@ -74,7 +74,9 @@ class Compound(Node, RecordFields):
         m.PropertyCompany, "property_company_id", r.PropertyCompany, description="物业企业"
     )
     owners_committee = strawberry.field(
-        resolver=_owners_committee, description="业委会 Owners' committee (one per compound)"
+        resolver=_owners_committee,
+        description="业委会 Owners' committee (one per compound)",
+        metadata={REVERSE_ONE: (m.OwnersCommittee, "compound_id")},
     )
     branches = related(
         m.Compound, "branches", r.Branch, description="覆盖本小区的党支部 Branches covering it"

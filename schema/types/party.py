@@ -17,7 +17,7 @@ from schema.enums import (
     SeatBackground,
     SeatRole,
 )
-from schema.fields import personal, related, to_one
+from schema.fields import ENUM_LIST, personal, related, to_one
 from schema.node import Node, node_type
 from schema.types import refs as r
 from schema.types.record import RecordFields
@@ -74,7 +74,11 @@ class Member(Node, RecordFields):
     registered_on: dt.date | None = strawberry.field(
         description="到小区报到日期 Day an in-service member registered in the home compound"
     )
-    duties = strawberry.field(resolver=_duties, description="亮身份职责 Duties shown on 亮身份")
+    duties = strawberry.field(
+        resolver=_duties,
+        description="亮身份职责 Duties shown on 亮身份",
+        metadata={ENUM_LIST: (m.MemberDuty, "member_id", "duty")},
+    )
     branch = to_one(m.Branch, "branch_id", r.Branch, description="所属支部 Branch")
     party_group = to_one(
         m.PartyGroup, "party_group_id", r.PartyGroup, description="楼栋党小组 Party group"

@@ -15,7 +15,7 @@ from hub import models as m
 from hub.access import row_scope
 from hub.services.requests import is_overdue
 from schema.enums import AssigneeKind, RequestAction, RequestCategory, RequestChannel, RequestStatus
-from schema.fields import personal, related, to_one
+from schema.fields import ROW_LIST, personal, related, to_one
 from schema.node import Node, node_type
 from schema.types import refs as r
 from schema.types.record import RecordFields
@@ -107,6 +107,7 @@ class ResidentRequest(Node, RecordFields):
     )
     history = strawberry.field(
         resolver=_history,
+        metadata={ROW_LIST: (m.RequestEvent, "request_id", ("at", "id"))},
         description="办理历史，按时间先后 Every workflow step — who, when, what, note — oldest "
         "first",
     )

@@ -1,0 +1,184 @@
+"""The compiled read path, shape by shape: arguments, fragments, directives, paging,
+errors, and the list of fields that fall back. Each answer equals the resolvers' as
+every role (tests/compiled_support.py runs both)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+
+from hub.settings import Settings
+from schema.compiled import build_catalog
+from tests import test_permissions
+from tests.api_data import ADMIN, gid, schema_for
+from tests.compiled_support import both, plan_for
+from tests.test_permissions import ROLES, Fixture, viewer
+
+fixture = test_permissions.fixture
+pytestmark = pytest.mark.usefixtures("orm")
+
+BRANCHES = """query($prefix: String!, $first: Int, $after: String, $last: Int, $before: String,
+                  $withMembers: Boolean!) {
+  list: branches(where: {name: {startsWith: $prefix}}, first: $first, after: $after,
+                 last: $last, before: $before) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { ...B } }
+  }
+  again: branches(where: {name: {startsWith: $prefix}}, orderBy: [{field: NAME, direction: DESC}]) {
+    nodes { name starRating }
+  }
+}
+fragment B on Branch {
+  id name
+  members(orderBy: [{field: NAME, direction: DESC}], first: 2) @include(if: $withMembers) {
+    totalCount nodes { name phone birthDate category status ... on Node { id } }
+  }
+  community @skip(if: $withMembers) { name street { name } }
+}"""
+
+
+async def _same(settings: Settings, f: Fixture, query: str, **variables: Any) -> None:
+    for role in ROLES:
+        want, have = await both(settings, query, viewer(role, f), **variables)
+        assert want == have, role
+
+
+async def test_filters_orderings_fragments_and_directives(settings: Settings, fixture: Fixture):
+    prefix = fixture.world.branches[0].name[:-1]
+    for with_members in (True, False):
+        await _same(settings, fixture, BRANCHES, prefix=prefix, withMembers=with_members)
+
+
+async def test_forward_and_backward_paging(settings: Settings, fixture: Fixture) -> None:
+    prefix = fixture.world.branches[0].name[:-1]
+    admin = viewer("admin", fixture)
+    want, _ = await both(settings, BRANCHES, admin, prefix=prefix, first=1, withMembers=False)
+    cursor = want["data"]["list"]["pageInfo"]["endCursor"]
+    for args in (
+        {"first": 1},
+        {"first": 1, "after": cursor},
+        {"first": 0},
+        {"last": 1},
+        {"last": 1, "before": want["data"]["list"]["edges"][0]["cursor"]},
+        {"last": 5, "after": cursor},
+    ):
+        await _same(settings, fixture, BRANCHES, prefix=prefix, withMembers=True, **args)
+
+
+async def test_backward_pages_without_page_info(settings: Settings, fixture: Fixture) -> None:
+    query = """query($prefix: String!) {
+      branches(where: {name: {startsWith: $prefix}}, last: 1) {
+        nodes { name members(last: 2, orderBy: [{field: NAME}]) { nodes { name } }
+                compounds(last: 1) { edges { cursor node { name } } } } } }"""
+    await _same(settings, fixture, query, prefix=fixture.world.branches[0].name[:-1])
+
+
+async def test_search_through_the_compiled_path(settings: Settings, fixture: Fixture) -> None:
+    name = fixture.world.branches[0].name
+    query = """query($q: String) { branches(search: $q, first: 5) { totalCount nodes { name } }
+                 members(search: "党员", first: 3) { totalCount nodes { name phone } } }"""
+    await _same(settings, fixture, query, q=name)
+
+
+async def test_nodes_by_id(settings: Settings, fixture: Fixture) -> None:
+    w = fixture.world
+    forged = base64.b64encode(b"Member:99999999").decode()
+    ids = [gid(w.members[0]), gid(w.branches[1]), "not-an-id", forged, gid(fixture.other_unit)]
+    query = """query($ids: [ID!]!, $one: ID!) {
+      __typename
+      nodes(ids: $ids) { __typename id ... on Member { name phone branch { name } }
+                         ... on Branch { name compounds(first: 1) { nodes { name } } }
+                         ... on CoBuildingUnit { name } }
+      one: node(id: $one) { id ... on Branch { name } }
+    }"""
+    for one in ids:
+        await _same(settings, fixture, query, ids=ids, one=one)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ branches(first: -1) { totalCount } }",
+        "{ branches(first: 100000) { totalCount } }",
+        '{ branches(after: "bad") { totalCount } }',
+        "{ branches(first: 1, last: 1) { totalCount } }",
+        '{ branches(where: {id: {eq: "bad"}}) { totalCount } }',
+        "{ branches { nope } }",
+        "mutation { logout }",
+    ],
+)
+def test_errors_are_left_to_the_resolvers(settings: Settings, query: str) -> None:
+    """An argument the resolvers refuse is never compiled: they answer with their error."""
+    assert plan_for(settings, query, ADMIN) is None
+
+
+# Fields the compiler does not write in SQL: a query selecting one of them is answered
+# by the resolvers (counted in linju_read_fallback_total). Keep this list short.
+FALLS_BACK = {
+    "AuditLog.before",  # JSON columns
+    "AuditLog.after",
+    "ResidentRequest.overdue",  # computed in Python at request time
+    "Query.statistics",  # aggregate SQL of its own (schema/statistics.py)
+    "Query.viewer",  # the caller's account
+}
+
+
+def test_the_fields_that_fall_back(settings: Settings) -> None:
+    schema = schema_for(settings)._schema
+    catalog = build_catalog(schema)
+    missing = set()
+    for type_name, node in catalog.items():
+        for name in schema.type_map[type_name].fields:  # type: ignore[union-attr]
+            compiled = (
+                name in ("id", "rowId")
+                or name in node.scalars
+                or name in node.to_one
+                or name in node.to_many
+                or name in node.row_lists
+                or name in node.enum_lists
+            )
+            if not compiled:
+                missing.add(f"{type_name}.{name}")
+    query = schema.query_type
+    assert query is not None
+    for name, field in query.fields.items():
+        if name in ("node", "nodes") or "first" in field.args:
+            continue
+        missing.add(f"Query.{name}")
+    assert missing == FALLS_BACK
+
+
+def test_the_plan_cache_is_bounded_by_sql_size() -> None:
+    from resolvers.compiler.plan import Plan, PlanCache, Statement
+
+    cache = PlanCache(size=100, budget=10_000)
+    for i in range(10):
+        cache.put(i, Plan(statements=(Statement(key="a", sql="x" * 3_000, params=()),)))
+    assert len(cache) == 3 and cache.get(9) is not None and cache.get(0) is None
+
+
+def test_a_value_like_the_partner_placeholder_is_not_compiled(settings: Settings) -> None:
+    from hub.access import Viewer
+    from hub.enums import Role
+
+    partner = Viewer(role=Role.PARTNER, unit_id=1)
+    query = "query($n: Int) { branches(where: {starRating: {eq: $n}}) { totalCount } }"
+    assert plan_for(settings, query, partner, n=-2_000_000_017) is None
+    assert plan_for(settings, query, partner, n=3) is not None
+
+
+async def test_one_plan_serves_every_id_of_a_type(settings: Settings, fixture: Fixture) -> None:
+    """``node(id: $id)``: the plan depends on the type the id names, not on its key."""
+    query = "query($id: ID!) { node(id: $id) { id ... on Member { name phone } } }"
+    admin = viewer("admin", fixture)
+    members = fixture.world.members
+    plans = {id(plan_for(settings, query, admin, id=gid(member))) for member in members[:3]}
+    assert len(plans) == 1
+    other = plan_for(settings, query, admin, id=gid(fixture.world.branches[0]))
+    assert id(other) not in plans
+    for row in (*members[:3], fixture.world.branches[0]):
+        await _same(settings, fixture, query, id=gid(row))
+    await _same(settings, fixture, query, id="forged")
