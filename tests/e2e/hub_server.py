@@ -22,6 +22,7 @@ from hub.models import Community, Street, User
 from hub.passwords import hash_password
 from hub.settings import Settings
 from seeds.loader import load_demo
+from tests.read_path_support import with_read_path
 
 SECRET_KEY = "linju-e2e-secret-key-of-at-least-32-bytes"
 PASSWORD = "e2e-password-2020"
@@ -59,7 +60,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
-    settings = Settings(database_url=args.database_url, secret_key=SECRET_KEY)
+    # LINJU_TEST_READ_PATH reaches this process through the environment.
+    settings = with_read_path(Settings(database_url=args.database_url, secret_key=SECRET_KEY))
     asyncio.run(prepare(settings))
     print("hub ready", flush=True)
     uvicorn.run(create_app(settings), host="127.0.0.1", port=args.port, log_level="warning")
