@@ -23,6 +23,7 @@ from pypika_tortoise.terms import Term
 from strawberry import UNSET
 from strawberry.relay import from_base64
 from tortoise import Tortoise, fields
+from tortoise.exceptions import ValidationError
 from tortoise.expressions import Q, Subquery
 from tortoise.fields.relational import (
     BackwardFKRelation,
@@ -392,6 +393,26 @@ def _linked_ids(field: ManyToManyFieldInstance, related_ids: Term) -> Term:
 
 
 _FALSE = Q(id__in=[])  # an empty "or": matches nothing
+# Operators whose value is free text, not a value of the column: Tortoise does not run
+# the column's validators on it.
+_FREE_TEXT_OPS = frozenset({"contains", "startsWith", "isNull"})
+
+
+def _check_storable(column: fields.Field, value: Any, path: str) -> None:
+    """Refuse a value the column's validators reject (too long, a bad credit code…).
+
+    Tortoise runs them on a filter's value too, so the query would fail with a
+    ValidationError (a masked INTERNAL error); no stored row can hold such a value.
+    """
+    for item in value if isinstance(value, list) else [value]:
+        try:
+            for validator in column.validators:
+                validator(item)
+        except ValidationError as exc:
+            raise user_error(
+                f"{path}: 没有记录可以取这个值 (no record can hold this value: {exc})",
+                field=path,
+            ) from None
 
 
 def _lookup(key: str, value: Any) -> Q:
@@ -473,7 +494,10 @@ class _Translator:
         if spec.kind == "id":
             return self.operators("id", value, path, nullable=False, id_of=model)
         if spec.kind == "value":
-            return self.operators(spec.column, value, path, nullable=spec.nullable)
+            column = model._meta.fields_map.get(spec.column)
+            return self.operators(
+                spec.column, value, path, nullable=spec.nullable, validated_by=column
+            )
         related = spec.related
         assert related is not None
         if spec.kind == "fk":
@@ -511,6 +535,7 @@ class _Translator:
         *,
         nullable: bool,
         id_of: type[Model] | None = None,
+        validated_by: fields.Field | None = None,
     ) -> Q:
         ops = _FILTER_OPS.get(type(ops_input))
         if ops is None:
@@ -530,6 +555,8 @@ class _Translator:
             if op.many and len(value) > MAX_LIST_VALUES:
                 raise user_error(f"{here} lists more than {MAX_LIST_VALUES} values", field=here)
             value = self.value(value, here, id_of)
+            if validated_by is not None and op.name not in _FREE_TEXT_OPS:
+                _check_storable(validated_by, value, here)
             condition = _lookup(f"{column}{op.lookup}", value)
             if nullable and not op.flag and op.name not in ("neq", "nin"):
                 # NULL > x is unknown, and NOT unknown drops the row: spelling out
