@@ -26,6 +26,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,7 +60,7 @@ def requested_read_path() -> str | None:
     return raw
 
 
-def read_path_overrides() -> dict[str, str]:
+def read_path_overrides() -> dict[str, Any]:
     """Keyword arguments that put ``Settings(...)`` in the session's read-path mode."""
     mode = requested_read_path()
     return {} if mode is None else {"read_path": mode}
