@@ -50,7 +50,7 @@ pytestmark = pytest.mark.usefixtures("orm")
 
 # × 6 roles, per test and backend: well under a minute on a busy 2-core machine.
 # LINJU_TEST_READ_EXAMPLES=2000 for a long local hunt (same seed, more examples).
-EXAMPLES = int(os.environ.get("LINJU_TEST_READ_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("LINJU_TEST_READ_EXAMPLES", "100"))
 ROLES = ("admin", "street curator", "community curator", "reader", "partner", "anonymous")
 BOUNDED = settings(
     max_examples=EXAMPLES,
