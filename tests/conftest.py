@@ -22,6 +22,15 @@ import pytest
 from hub.db import close_orm, init_orm, migrate
 from hub.settings import Settings
 from seeds.loader import SeedReport, load_demo
+from tests.read_path_support import (
+    MismatchCollector,
+    collect_mismatches,
+    fail_on_mismatches,
+    mismatches_in_logs,
+    read_path_overrides,
+    requested_read_path,
+    watched_logs,
+)
 
 BACKEND = os.environ.get("LINJU_TEST_BACKEND", "sqlite")
 PG_SERVER = os.environ.get("LINJU_TEST_PG", "postgres://postgres@127.0.0.1:5432")
@@ -35,8 +44,13 @@ def missing_service(reason: str) -> NoReturn:
     pytest.skip(f"!!! SKIPPED: {reason} !!!")
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    return f"linju database backend: {BACKEND}"
+def pytest_configure(config: pytest.Config) -> None:
+    requested_read_path()  # a bad or unsupported LINJU_TEST_READ_PATH stops the run here
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    mode = requested_read_path() or "the hub's default"
+    return [f"linju database backend: {BACKEND}", f"linju read path: {mode}"]
 
 
 async def _pg_admin(sql: str) -> None:
@@ -69,8 +83,20 @@ async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
     return Settings(
-        database_url=database_url, secret_key="linju-test-secret-key-of-at-least-32-bytes"
+        database_url=database_url,
+        secret_key="linju-test-secret-key-of-at-least-32-bytes",
+        **read_path_overrides(),  # LINJU_TEST_READ_PATH (tests/read_path_support.py)
     )
+
+
+@pytest.fixture(autouse=True)
+def read_path_mismatches() -> Iterator[MismatchCollector]:
+    """Fail any test during which the two read paths disagreed: a ``read path mismatch``
+    logged in this process, or in the log of a hub subprocess the test started."""
+    logs = watched_logs()
+    with collect_mismatches() as collector:
+        yield collector
+    fail_on_mismatches(collector.records, mismatches_in_logs(logs))
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,7 @@ import pytest
 
 from tests.broker_servers import free_port
 from tests.conftest import BACKEND, PG_SERVER
+from tests.read_path_support import read_path_env, watch_log
 
 START_TIMEOUT = 60.0  # seconds for a server to answer /healthz on a busy 2-core machine
 SERVER_KEY = "linju-processes-test-key-of-at-least-32-bytes"
@@ -106,8 +107,10 @@ def serve(tmp_path: Path) -> Iterator[Any]:
             "LINJU_HOST": "127.0.0.1",
             "LINJU_PORT": str(port),
             "LINJU_GRAPHQL_IDE": "false",
+            **read_path_env(),
             **{f"LINJU_{key.upper()}": value for key, value in settings.items()},
         }
+        watch_log(log)  # a read path mismatch in its log fails the test
         with log.open("wb") as out:
             process = subprocess.Popen(
                 [*linju_command(), "serve"], env=env, stdout=out, stderr=subprocess.STDOUT

@@ -26,6 +26,7 @@ from hub.cli import main
 from hub.serving import serve_refusal, shared_state_warning, worker_overrides
 from hub.settings import Settings
 from tests.broker_servers import free_port
+from tests.read_path_support import read_path_env, watch_log
 
 pytestmark = pytest.mark.usefixtures("orm")
 
@@ -130,7 +131,9 @@ def serve(settings: Settings, tmp_path: Path) -> Iterator[object]:
             "LINJU_GRAPHQL_IDE": "false",
             "LINJU_LOG_FORMAT": "text",
             "LINJU_SHUTDOWN_TIMEOUT_SECONDS": str(shutdown_timeout),
+            **read_path_env(),
         }
+        watch_log(log)  # a read path mismatch in its log fails the test
         command = [*_linju(), "serve", "--workers", str(workers)]
         with log.open("wb") as out:
             process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -22,6 +22,7 @@ from hub.models import Community, Street, User
 from hub.passwords import hash_password
 from hub.settings import Settings
 from seeds.loader import load_demo
+from tests.read_path_support import with_read_path
 
 SECRET_KEY = "linju-e2e-secret-key-of-at-least-32-bytes"
 PASSWORD = "e2e-password-2020"
@@ -60,9 +61,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
     # No address rate limit: one browser loading every console page with its ~40 assets
-    # is one address far over a minute's 1200 requests.
-    settings = Settings(
-        database_url=args.database_url, secret_key=SECRET_KEY, rate_limit_address_per_minute=0
+    # is one address far over a minute's 1200 requests. LINJU_TEST_READ_PATH reaches this
+    # process through the environment.
+    settings = with_read_path(
+        Settings(
+            database_url=args.database_url, secret_key=SECRET_KEY, rate_limit_address_per_minute=0
+        )
     )
     asyncio.run(prepare(settings))
     print("hub ready", flush=True)
