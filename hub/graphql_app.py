@@ -63,9 +63,9 @@ from hub.settings import Settings
 from hub.sockets import HubTransportWSHandler, SocketSession, TextWebSocketAdapter
 from resolvers.context import Context, build_context
 from resolvers.loaders import DataLoaders
+from schema.compiled import ReadPath
 from schema.errors import ErrorCode
 from schema.input_values import MAX_INPUT_DEPTH, MAX_INPUT_NODES, measure
-from schema.compiled import ReadPath
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"

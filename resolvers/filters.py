@@ -396,6 +396,8 @@ def _linked_ids(field: ManyToManyFieldInstance, related_ids: Term) -> Term:
 
 
 _FALSE = Q(id__in=[])  # an empty "or": matches nothing
+
+
 def _lookup(key: str, value: Any) -> Q:
     """``Q(**{key: value})`` for a lookup built at run time."""
     kwargs: dict[str, Any] = {key: value}
