@@ -40,7 +40,12 @@ from hub.models import (
 )
 from schema.enums import ENUM_DESCRIPTIONS
 from schema.errors import user_error
-from schema.input_values import column_problem
+from schema.input_values import (
+    MAX_TEXT_LENGTH,
+    column_problem,
+    text_problem,
+    validator_problem,
+)
 
 __all__ = [
     "INTERNAL_MODELS",
@@ -396,6 +401,8 @@ def _linked_ids(field: ManyToManyFieldInstance, related_ids: Term) -> Term:
 
 
 _FALSE = Q(id__in=[])  # an empty "or": matches nothing
+# Operators whose value is free text, not a value of the column.
+_FREE_TEXT_OPS = frozenset({"contains", "startsWith"})
 
 
 def _lookup(key: str, value: Any) -> Q:
@@ -576,7 +583,10 @@ class _Translator:
                 raise user_error(f"The filter has more than {MAX_FILTER_CONDITIONS} conditions")
             if op.many and len(value) > MAX_LIST_VALUES:
                 raise user_error(f"{here} lists more than {MAX_LIST_VALUES} values", field=here)
-            value = self.value(value, here, id_of, field)
+            # contains/startsWith take any text, not a value of the column: only its
+            # general text limits apply, not the column's length or validators.
+            column_field = None if op.name in _FREE_TEXT_OPS else field
+            value = self.value(value, here, id_of, column_field)
             if readable is not None:
                 parts.append(_visible(column, op, value, readable))
                 continue
@@ -596,6 +606,12 @@ class _Translator:
         if id_of is not None and not isinstance(value, bool):
             return decode_id(value, id_of, path)
         problem = column_problem(field, value) if field is not None else None
+        if problem is None and field is not None and not isinstance(value, bool):
+            problem = validator_problem(field, value)
+        elif problem is None and isinstance(value, str):
+            problem = text_problem(value)
+            if problem is None and len(value) > MAX_TEXT_LENGTH:
+                problem = f"is longer than {MAX_TEXT_LENGTH} characters ({len(value)})"
         if problem is not None:
             raise user_error(f"{path}: 值无法用于此字段 (the value {problem})", field=path)
         if isinstance(value, dt.datetime) and value.tzinfo is None:

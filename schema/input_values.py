@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.exceptions import ValidationError
 from tortoise.fields.base import Field
 
 # Bounds of an operation's variables: far above any real request (a filter nests a
@@ -67,6 +68,17 @@ def column_problem(field: Field, value: Any) -> str | None:
             return f"has more than the column's {max_digits} digits"
     elif isinstance(value, float) and not math.isfinite(value):
         return "is not a finite number"
+    return None
+
+
+def validator_problem(field: Field, value: Any) -> str | None:
+    """Why the column's own validators (a credit code's format…) refuse ``value``, or None:
+    Tortoise runs them on a filter's value too, and no stored row can hold such a value."""
+    try:
+        for validator in field.validators:
+            validator(value)
+    except ValidationError as exc:
+        return f"is not valid for the column: {exc}"
     return None
 
 

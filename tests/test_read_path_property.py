@@ -277,7 +277,7 @@ async def test_a_filter_value_no_row_can_hold_is_the_clients_error(
     assert result.errors is not None and len(result.errors) == 1
     error = result.errors[0]
     assert error.extensions == {"code": "BAD_USER_INPUT", "field": path}
-    assert error.message.startswith(f"{path}: 没有记录可以取这个值 (no record can hold this value")
+    assert error.message.startswith(f"{path}: 值无法用于此字段 (the value ")
 
 
 async def test_free_text_operators_take_any_text(orm: Settings) -> None:
