@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import strawberry
@@ -38,6 +38,7 @@ from hub.enums import (
 from hub.settings import Settings
 from resolvers.context import build_context
 from schema.build import build_schema
+from schema.compiled import ReadPath
 from schema.node import encode_global_id
 
 UTC = dt.UTC
@@ -56,11 +57,28 @@ async def execute(
 ) -> ExecutionResult:
     """Run one operation the way the app does: a fresh context per request (as an ADMIN
     unless told otherwise: these tests are about the API, the access tests about roles)."""
-    return await schema_for(settings).execute(
-        query,
-        variable_values=variables,
-        context_value=build_context(settings=settings, viewer=viewer),
+    schema = schema_for(settings)
+
+    async def resolve() -> ExecutionResult:
+        return await schema.execute(
+            query,
+            variable_values=variables,
+            context_value=build_context(settings=settings, viewer=viewer),
+        )
+
+    if settings.read_path != "differential":
+        return await resolve()
+    # The suite's differential run (LINJU_TEST_READ_PATH): the app's own read path runs
+    # both and logs any difference, which fails the test (tests/read_path_support.py).
+    return await read_path_for(settings).execute(
+        resolve, query=query, variables=variables, operation_name=None, viewer=viewer
     )
+
+
+@cache
+def read_path_for(settings: Settings) -> ReadPath:
+    """One compiled read path per settings, as the app keeps one per process."""
+    return ReadPath(schema_for(settings), settings)
 
 
 async def data(settings: Settings, query: str, **variables: Any) -> dict[str, Any]:

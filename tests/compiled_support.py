@@ -10,15 +10,11 @@ from hub.access import Viewer
 from hub.settings import Settings
 from resolvers.compiler.plan import Plan
 from schema.compiled import ReadPath, build_catalog
-from tests.api_data import execute, schema_for
-
-_PATHS: dict[Settings, ReadPath] = {}
+from tests.api_data import execute, read_path_for, schema_for
 
 
 def read_path(settings: Settings) -> ReadPath:
-    if settings not in _PATHS:
-        _PATHS[settings] = ReadPath(schema_for(settings), settings)
-    return _PATHS[settings]
+    return read_path_for(settings)
 
 
 def plan_for(settings: Settings, query: str, viewer: Viewer, **variables: Any) -> Plan | None:
