@@ -182,3 +182,25 @@ async def test_one_plan_serves_every_id_of_a_type(settings: Settings, fixture: F
     for row in (*members[:3], fixture.world.branches[0]):
         await _same(settings, fixture, query, id=gid(row))
     await _same(settings, fixture, query, id="forged")
+
+
+# Found by the property-based differential run: a connection whose selection reads none
+# of its page's rows (only pageInfo.hasPreviousPage going forwards, or with totalCount)
+# compiled to a plain SELECT over the page, which gave no row for an empty page (the
+# connection read as null) and several for a full one.
+ROWLESS = """query($prefix: String!) {
+  none: accounts(first: 1) { pageInfo { hasPreviousPage } }
+  counted: accounts(first: 1) { totalCount pageInfo { hasPreviousPage } }
+  full: branches(where: {name: {startsWith: $prefix}}, first: 2) {
+    pageInfo { hasPreviousPage }
+  }
+  back: branches(where: {name: {startsWith: $prefix}}, last: 2) {
+    pageInfo { hasNextPage }
+  }
+}"""
+
+
+async def test_connections_that_read_no_row_of_their_page(
+    settings: Settings, fixture: Fixture
+) -> None:
+    await _same(settings, fixture, ROWLESS, prefix=fixture.world.branches[0].name[:-1])

@@ -55,6 +55,7 @@ class Compiler:
         self._params: list[Any] = []
         self._aliases = 0
         self._pages: dict[str, tuple[NodeType, bool]] = {}  # page alias → (node, lean)
+        self._rows_read: set[str] = set()  # page aliases whose rows the output reads
 
     # --- text assembly -----------------------------------------------------------
 
@@ -337,7 +338,10 @@ class Compiler:
             else:
                 raise Unsupported(f"{node.connection}.{child.name}")
         obj = self.dialect.object(pairs)
-        if not page_needed:
+        if p not in self._rows_read:
+            # Nothing selected reads the page's rows (say, only pageInfo.hasPreviousPage
+            # going forwards): a plain SELECT over an empty page would give no row at all,
+            # and the connection would read as null.
             return f"(SELECT {obj})"
         x = self.alias()
         where = conditions(x) + self._keyset(node, page, x)
@@ -367,6 +371,8 @@ class Compiler:
 
     def _page_field(self, node: NodeType, page: Page, child: Selection, p: str) -> str:
         d = self.dialect
+        if child.name in ("nodes", "edges"):
+            self._rows_read.add(p)
         if child.name == "nodes":
             obj = self._object(node, child.children, p)
             return d.array(obj, order=self._out_order(page, p), where=self._in_page(page, p))
@@ -385,17 +391,22 @@ class Compiler:
             obj = d.object(pairs)
             return d.array(obj, order=self._out_order(page, p), where=self._in_page(page, p))
         # pageInfo
-        more = d.boolean(f"count(*) > {d.integer(self.param(page.limit))}")
+
+        def more() -> str:
+            self._rows_read.add(p)
+            return d.boolean(f"count(*) > {d.integer(self.param(page.limit))}")
+
         given = {True: d.boolean("1 = 1"), False: d.boolean("1 = 0")}
         info: list[tuple[str, str]] = []
         for f in child.children:
             if f.literal is not None:
                 info.append((f.key, literal(f.literal)))
             elif f.name == "hasNextPage":
-                info.append((f.key, given[page.before is not None] if page.backward else more))
+                info.append((f.key, given[page.before is not None] if page.backward else more()))
             elif f.name == "hasPreviousPage":
-                info.append((f.key, more if page.backward else given[page.after is not None]))
+                info.append((f.key, more() if page.backward else given[page.after is not None]))
             elif f.name in ("startCursor", "endCursor"):
+                self._rows_read.add(p)
                 cursors = d.text_array(
                     self._cursor(node, page, p),
                     order=self._out_order(page, p),
