@@ -26,6 +26,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from tortoise.exceptions import ValidationError
 from tortoise.expressions import F
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -99,6 +100,16 @@ def _throttle_key(username: str) -> str:
 # --- logging in -------------------------------------------------------------------
 
 
+async def _user_named(username: str) -> User | None:
+    """The account of ``username``; None also for a name no account can have (longer
+    than the column): a login answers it like any unknown name, so that no answer
+    tells which names exist."""
+    try:
+        return await User.get_or_none(username=username)
+    except ValidationError:  # Tortoise validates a lookup's value like a stored one
+        return None
+
+
 async def authenticate(
     *, settings: Settings, username: str, password: str, address: str = ""
 ) -> User:
@@ -125,7 +136,7 @@ async def authenticate(
     user: User | None = None
     accepted = False
     try:
-        user = await User.get_or_none(username=username)
+        user = await _user_named(username)
         # argon2 takes tens of milliseconds: not on the event loop.
         ok = await asyncio.to_thread(
             verify_password, user.password_hash if user else None, password
