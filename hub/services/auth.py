@@ -302,17 +302,35 @@ async def revoke_sessions(*, user: User) -> None:
     await user.refresh_from_db(fields=["token_version"])
 
 
-async def logout(*, viewer: Viewer, everywhere: bool = False) -> None:
+async def logout(*, viewer: Viewer, everywhere: bool = False, address: str = "") -> None:
     """End the caller's login session; everywhere (or for an API token, which has no
-    session): every session and token of the account."""
+    session): every session and token of the account. Audited as an UPDATE with
+    ``after={"logout": "session" | "everywhere"}`` (a LOGOUT action would need a
+    migration of the audit log's enum column)."""
     if viewer.user_id is None:
         raise AuthError("请先登录 (log in first)")
     if viewer.session_id is not None and not everywhere:
         await end_session(session_id=viewer.session_id)
+        await audit.record(
+            actor=viewer,
+            action=AuditAction.UPDATE,
+            entity="LoginSession",
+            entity_id=viewer.session_id,
+            after={"logout": "session"},
+            address=address,
+        )
         return
     user = await User.get_or_none(id=viewer.user_id)
     if user is not None:
         await revoke_sessions(user=user)
+        await audit.record(
+            actor=viewer,
+            action=AuditAction.UPDATE,
+            entity="User",
+            entity_id=user.id,
+            after={"logout": "everywhere"},
+            address=address,
+        )
 
 
 # --- resolving credentials ----------------------------------------------------------
