@@ -36,6 +36,7 @@ from hub.services.auth import (
     authenticate,
     console_account,
     end_session,
+    logout,
     open_console_session,
 )
 from hub.settings import Settings
@@ -215,8 +216,12 @@ class LogoutView(BaseView):
         if not form.validate():
             abort(400)
         session_id = session.get(SESSION_ID_KEY)
-        if isinstance(session_id, int):
-            # Server-side: a copy of this cookie replayed later is signed out too.
+        viewer = current_viewer()
+        if viewer is not None and viewer.session_id == session_id:
+            # Server-side (and audited): a copy of this cookie replayed later is signed
+            # out too.
+            bridge.run(logout(viewer=viewer, address=client_address()))
+        elif isinstance(session_id, int):  # a session no longer valid: end it all the same
             bridge.run(end_session(session_id=session_id))
         session.clear()
         flash(str(lazy("您已退出登录")), "info")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -27,11 +28,16 @@ from hub.health import Probes, Readiness, healthz
 from hub.limits import BodySizeLimit, RateLimit
 from hub.observability import RequestContext, metrics_endpoint, setup_observability
 from hub.request_viewer import ViewerStep
+from hub.services import credentials
 from hub.settings import Settings, get_settings
 from hub.shared import close_shared_redis
 from schema.build import build_schema
 
 STATIC_DIR = Path(__file__).parent / "static"
+# At shutdown, how long API tokens' last_used_at writes still under way may take.
+BACKGROUND_WRITES_SECONDS = 5.0
+
+logger = logging.getLogger("linju.app")
 
 
 async def landing(request: Request) -> Response:
@@ -75,6 +81,14 @@ async def _probe_method(request: Request) -> Response:  # pragma: no cover - Pro
     raise AssertionError("GET and HEAD /livez and /readyz are answered by hub.health.Probes")
 
 
+async def _finish_background_writes() -> None:
+    """Let the writes started off requests' paths finish while the ORM is still open."""
+    try:
+        await asyncio.wait_for(credentials.background_writes_done(), BACKGROUND_WRITES_SECONDS)
+    except TimeoutError:  # the rest are cancelled: a last_used_at is only a hint
+        logger.warning("shutdown: API token last_used_at writes still pending were dropped")
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """Assemble the hub for these settings (from ``LINJU_*`` variables when None).
 
@@ -103,6 +117,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 app.state.broker = broker
                 yield
         finally:
+            await _finish_background_writes()
             await close_shared_redis()
             await close_orm()
 

@@ -11,6 +11,9 @@
 - **Limits** (hub.limits.sockets): every operation counts against the rate limits; a
   refused one gets an ``error`` message (``RATE_LIMITED``, ``TOO_MANY_SUBSCRIPTIONS``),
   and an account over its connection cap is refused at ``connection_init`` with 4403.
+- **Unexpected errors are masked.** A failure of the credential check itself (the
+  database down, say) answers that operation with an ``error`` message ``INTERNAL``
+  and an error id (logged with the exception, as over HTTP); the connection stays open.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import uuid
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
+from graphql import GraphQLFormattedError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -39,6 +44,8 @@ from hub.services import auth
 from hub.settings import Settings
 from resolvers.context import Context
 from resolvers.loaders import DataLoaders
+from schema.errors import ErrorCode
+from schema.extensions import INTERNAL_MESSAGE
 
 if TYPE_CHECKING:
     from strawberry.http.async_base_view import AsyncBaseHTTPView
@@ -55,6 +62,17 @@ MAX_REASON_BYTES = 123  # a close frame's reason must fit in 123 bytes of UTF-8
 def close_reason(text: str) -> str:
     """``text`` cut to what a close frame can carry, on a character boundary."""
     return text.encode()[:MAX_REASON_BYTES].decode(errors="ignore")
+
+
+def masked_error(operation_id: str, exc: BaseException) -> GraphQLFormattedError:
+    """An unexpected failure outside the operation's execution, logged with an id; the
+    client gets only the id (as schema.extensions.ErrorPolicy answers over HTTP)."""
+    error_id = uuid.uuid4().hex[:12]
+    logger.error("WebSocket error %s (operation %s)", error_id, operation_id, exc_info=exc)
+    return {
+        "message": INTERNAL_MESSAGE.format(error_id=error_id),
+        "extensions": {"code": ErrorCode.INTERNAL.value, "errorId": error_id},
+    }
 
 
 def bearer(authorization: str | None) -> str | None:
@@ -220,7 +238,13 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if session is None or not self.connection_acknowledged or message["id"] in self.operations:
             await super().handle_subscribe(message)  # the protocol's own errors
             return
-        viewer = await session.current_viewer()
+        try:
+            viewer = await session.current_viewer()
+        except Exception as exc:  # answered masked, the connection kept
+            # Left to strawberry, it would end the receive loop: uvicorn closes with 1011.
+            error = masked_error(message["id"], exc)
+            await self.send_message(ErrorMessage(id=message["id"], type="error", payload=[error]))
+            return
         if viewer is None:
             return  # closed with 4401
         context = self.context

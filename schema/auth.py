@@ -121,7 +121,7 @@ class AuthMutation:
         viewer = info.context.viewer
         if viewer.user_id is None:
             raise user_error("请先登录 (log in first)", ErrorCode.UNAUTHENTICATED)
-        await auth.logout(viewer=viewer, everywhere=everywhere)
+        await auth.logout(viewer=viewer, everywhere=everywhere, address=_address(info))
         return LogoutPayload(ok=True)
 
 

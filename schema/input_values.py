@@ -22,6 +22,8 @@ from typing import Any
 from tortoise.exceptions import ValidationError
 from tortoise.fields.base import Field
 
+from hub.services.errors import validation_detail
+
 # Bounds of an operation's variables: far above any real request (a filter nests a
 # few levels and names a few hundred values), far below what would stall a worker.
 MAX_INPUT_DEPTH = 32
@@ -78,7 +80,7 @@ def validator_problem(field: Field, value: Any) -> str | None:
         for validator in field.validators:
             validator(value)
     except ValidationError as exc:
-        return f"is not valid for the column: {exc}"
+        return f"is not valid for the column: {validation_detail(exc)}"
     return None
 
 

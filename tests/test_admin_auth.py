@@ -133,6 +133,10 @@ async def test_a_cookie_replayed_after_signing_out_is_signed_out(
         assert (await replay.get("/admin/member/")).status_code == 302
         ended = await LoginSession.get(user_id=user.id, channel="console")
         assert ended.revoked_at is not None and ended.revoked_reason == "logout"
+        # and the audit log says who signed out of which session
+        logged = await AuditLog.get(user_id=user.id, entity="LoginSession")
+        assert logged.action is AuditAction.UPDATE and logged.entity_id == str(ended.id)
+        assert logged.after == {"logout": "session"}
     finally:
         await replay.close()
         await client.close()

@@ -295,3 +295,25 @@ async def test_deleting_a_record_in_use_is_refused(place: Place) -> None:
     assert await m.AuditLog.exists(
         entity="Building", entity_id=str(building.id), action=AuditAction.DELETE
     )
+
+
+async def test_reference_choices_offer_only_what_the_curator_may_link(place: Place) -> None:
+    # given a member of the curator's community and one of another community
+    w = place.world
+    ours = await m.Member.create(
+        name=f"{w.name}本社区党员", category=MemberCategory.DIRECT, branch=w.branch
+    )
+    theirs = await m.Member.create(
+        name=f"{w.name}外社区党员", category=MemberCategory.DIRECT, branch=w.other_branch
+    )
+    # when the curator looks for a building's head (a reference without a declared scope)
+    lookup = "/admin/building/ajax/lookup/"
+    found = await place.curator.get(lookup, params={"name": "head_member", "query": w.name})
+    assert found.status_code == 200, found.text[:500]
+    ids = {int(pk) for pk, _ in found.json()}
+    # then only the member the write service would accept is offered
+    assert ours.id in ids
+    assert theirs.id not in ids
+    # and the admin, who may link to either, is offered both
+    everything = await place.admin.get(lookup, params={"name": "head_member", "query": w.name})
+    assert {ours.id, theirs.id} <= {int(pk) for pk, _ in everything.json()}

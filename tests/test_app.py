@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
 import textwrap
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import fields
 from pathlib import Path
@@ -16,7 +18,10 @@ import pytest
 
 import hub
 from hub.app import create_app
+from hub.enums import Role
 from hub.health import migrations_on_disk
+from hub.models import User
+from hub.services import auth
 from hub.settings import Settings
 from tests.orm_context import side_context
 
@@ -166,6 +171,61 @@ def test_lifespan_opens_the_orm_and_keeps_the_loop(orm: Settings) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["lifespan-open", "lifespan-closed"]
+
+
+SHUTDOWN_SCRIPT = textwrap.dedent(
+    """
+    import asyncio, datetime as dt, sys
+    from hub.app import create_app
+    from hub.services import credentials
+    from hub.settings import load_settings
+
+    write = credentials._write_last_used
+
+    async def slow_write(token_id, at):
+        await asyncio.sleep(0.3)  # still under way when the lifespan ends
+        await write(token_id, at)
+
+    credentials._write_last_used = slow_write
+
+    async def main():
+        app = create_app(load_settings())
+        async with app.router.lifespan_context(app):
+            token = credentials.ApiTokenState(
+                id=int(sys.argv[1]), user_id=0, revoked=False, expires_at=None,
+                last_used_at=None,
+            )
+            credentials.note_use(token=token, now=dt.datetime.now(dt.UTC))
+        print("closed")
+
+    asyncio.run(main())
+    """
+)
+
+
+async def test_shutdown_waits_for_pending_last_used_writes(orm: Settings) -> None:
+    # Given an API token whose use is being recorded in the background
+    name = f"shutdown-{uuid.uuid4().hex[:6]}"
+    user = await User.create(username=name, password_hash="-", role=Role.ADMIN)
+    _, record = await auth.create_api_token(user=user, name="shutdown")
+    env = {**os.environ, "LINJU_DATABASE_URL": orm.database_url, "LINJU_LOG_LEVEL": "WARNING"}
+    # When the hub shuts down while the write is still under way
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", SHUTDOWN_SCRIPT, str(record.id)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["closed"]
+    # Then the write finished before the ORM closed: nothing lost, nothing logged
+    await record.refresh_from_db()
+    assert record.last_used_at is not None
+    assert "could not record" not in done.stderr
+    assert "pending" not in done.stderr
 
 
 def test_readme_documents_every_setting() -> None:

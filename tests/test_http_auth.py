@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from hub.app import create_app
-from hub.enums import Role
-from hub.models import User
+from hub.enums import AuditAction, Role
+from hub.models import AuditLog, LoginSession, User
 from hub.passwords import hash_password
 from hub.settings import Settings
 
@@ -78,3 +78,26 @@ async def test_bad_credentials_get_401(client: httpx.AsyncClient, header: str) -
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Bearer")
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+LOGOUT = "mutation($all: Boolean!) { logout(everywhere: $all) { ok } }"
+
+
+async def test_logout_is_audited(client: httpx.AsyncClient, reader: User) -> None:
+    # given two logins of one account
+    tokens = []
+    for _ in range(2):
+        answer = (await _post(client, LOGIN, u=reader.username, p=PASSWORD)).json()
+        tokens.append(answer["data"]["login"]["accessToken"])
+    sessions = await LoginSession.filter(user_id=reader.id).order_by("id")
+    # when the first logs out of its session, then the second everywhere
+    for token, everywhere in zip(tokens, (False, True), strict=True):
+        done = (await _post(client, LOGOUT, token, all=everywhere)).json()
+        assert done == {"data": {"logout": {"ok": True}}}
+    # then both are in the audit log, by the account, with what ended
+    entries = await AuditLog.filter(user_id=reader.id, action=AuditAction.UPDATE).order_by("id")
+    assert [(e.entity, e.entity_id, e.after) for e in entries] == [
+        ("LoginSession", str(sessions[0].id), {"logout": "session"}),
+        ("User", str(reader.id), {"logout": "everywhere"}),
+    ]
+    assert all(e.actor_name == reader.username and e.address for e in entries)

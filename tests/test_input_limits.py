@@ -429,20 +429,27 @@ async def test_graphql_bodies_have_their_own_limit(orm: Settings) -> None:
 
 # --- found by tests/test_fuzz_http.py -----------------------------------------------
 
-LOGIN = """
-mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }
-"""
+LOGIN_ERRORS = """mutation($u: String!, $p: String!) {
+  login(username: $u, password: $p) { accessToken errors { field message code } } }"""
 
 
 @pytest.mark.parametrize("length", [51, 20_000])
-async def test_a_username_longer_than_its_column_is_bad_user_input(
+async def test_a_username_longer_than_its_column_is_wrong_credentials(
     orm: Settings, length: int
 ) -> None:
-    # the lookup of such a name failed in Tortoise's field validation: INTERNAL
-    result = await execute(orm, LOGIN, u="x" * length, p="secret")
-    assert result.errors and result.errors[0].extensions == {"code": "BAD_USER_INPUT"}
-    message = result.errors[0].message
-    assert "username" in message and "xxxxx" not in message and len(message) < 300
+    # The lookup of such a name failed in Tortoise's field validation (INTERNAL, then
+    # BAD_USER_INPUT): an answer of its own, telling such names apart from unknown ones.
+    long_name = f"{length}-" + "x" * length
+    unknown = await execute(orm, LOGIN_ERRORS, u=f"nobody-{length}", p="secret")
+    assert unknown.errors is None and unknown.data is not None
+    assert unknown.data["login"]["errors"][0]["code"] == "UNAUTHENTICATED"
+    # given a name no account can have, the answer is exactly that of an unknown name
+    for _ in range(orm.login_max_failures):
+        result = await execute(orm, LOGIN_ERRORS, u=long_name, p="secret")
+        assert result.errors is None and result.data == unknown.data
+    # and its failures are counted like any other: the name is locked now
+    locked = await execute(orm, LOGIN_ERRORS, u=long_name, p="secret")
+    assert locked.data is not None and locked.data["login"]["errors"][0]["code"] == "LOCKED"
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from hub.enums import AuditAction, Duty, MemberStatus, SeatRole
 from hub.services import records
 from hub.services.errors import ErrorCode
 from hub.services.specs import CURATED, SPECS
+from schema.input_values import validator_problem
 from tests.service_world import World, build_world, codes, error, refused
 
 pytestmark = pytest.mark.usefixtures("orm")
@@ -610,3 +611,23 @@ async def test_blank_choice_for_a_column_that_cannot_be_null(unique_name: str) -
         )
     )
     assert codes(exc) == {"status": ErrorCode.REQUIRED}
+
+
+def test_a_refused_value_is_echoed_only_in_part() -> None:
+    # given a value the column's own validation refuses (20,000 characters)
+    value = "长" * 20_000
+    field = m.Compound._meta.fields_map["name"]
+    # when it reaches the database layer of a write, or a filter's validator check
+    with (
+        pytest.raises(records.ServiceError) as refused,
+        records.integrity_as_errors(SPECS["Compound"]),
+    ):
+        field.validate(value)
+    problem = validator_problem(field, value)
+    # then the message says what is wrong and repeats only the value's first 50 characters
+    [found] = refused.value.errors
+    assert found.code is ErrorCode.VALIDATION
+    assert problem is not None
+    for message in (found.message, problem):
+        assert "长" * 50 + "…" in message and "长" * 51 not in message
+        assert "20000" in message and len(message) < 200

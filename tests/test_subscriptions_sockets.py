@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tortoise.exceptions import OperationalError
 
 from hub import models as m
 from hub.access import tokens
@@ -278,3 +279,38 @@ async def test_subscriptions_per_connection_and_account_are_capped(orm: Settings
             assert answer["payload"][0]["extensions"]["code"] == "TOO_MANY_SUBSCRIPTIONS"
         else:
             raise AssertionError("the completed subscription's slot was never given back")
+
+
+# ---------------------------------------------------------------- unexpected errors
+
+
+async def test_a_failing_credential_check_answers_that_operation_masked(
+    orm: Settings, served: Served, w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a connection, and a database that fails once while its credential is checked
+    user = await account(w.name)
+    resolve = auth.resolve_bearer
+    failures = 0
+
+    async def failing_once(**kwargs: Any) -> Any:
+        nonlocal failures
+        if failures == 0:
+            failures += 1
+            raise OperationalError("connection to server lost: secret detail")
+        return await resolve(**kwargs)
+
+    async with socket(served, access_token(orm, user)) as client:
+        monkeypatch.setattr(auth, "resolve_bearer", failing_once)
+
+        # when an operation arrives: it gets a masked error with an id, nothing of the cause
+        answer = await client.run("q", VIEWER)
+        assert failures == 1
+        assert answer["type"] == "error" and answer["id"] == "q"
+        [error] = answer["payload"]
+        assert error["extensions"]["code"] == "INTERNAL" and error["extensions"]["errorId"]
+        assert error["extensions"]["errorId"] in error["message"]
+        assert "secret" not in str(answer)
+
+        # then the connection stays usable
+        again = await client.run("q2", VIEWER)
+        assert again["payload"]["data"] == {"viewer": {"username": user.username}}

@@ -46,7 +46,8 @@ from hub.search import query_term
 from hub.services import records
 from hub.services.errors import ServiceError
 from hub.services.fields import Kind
-from hub.services.specs import WRITE, ArchivePolicy, EntitySpec
+from hub.services.references import reference_scope
+from hub.services.specs import ArchivePolicy, EntitySpec
 from resolvers.search import MAX_SEARCH_LENGTH
 from resolvers.search import search_q as hub_search_q
 
@@ -119,9 +120,11 @@ class HubModelView(ModelView):
         if who is None:
             return NOTHING
         spec_field = self._spec_field(field)
-        if spec_field is not None and spec_field.scope == WRITE:
-            return write_scope(who, model)
-        return row_scope(who, model)
+        if spec_field is None:
+            return row_scope(who, model)
+        # Offer what the write service will accept (hub.services.references), not
+        # every readable row: a curator is not shown records it may not link to.
+        return reference_scope(who, model, spec_field.scope)
 
     def _spec_field(self, name: str) -> Any:
         if self.spec is None:

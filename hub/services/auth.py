@@ -26,6 +26,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from tortoise.exceptions import ValidationError
 from tortoise.expressions import F
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -99,6 +100,16 @@ def _throttle_key(username: str) -> str:
 # --- logging in -------------------------------------------------------------------
 
 
+async def _user_named(username: str) -> User | None:
+    """The account of ``username``; None also for a name no account can have (longer
+    than the column): a login answers it like any unknown name, so that no answer
+    tells which names exist."""
+    try:
+        return await User.get_or_none(username=username)
+    except ValidationError:  # Tortoise validates a lookup's value like a stored one
+        return None
+
+
 async def authenticate(
     *, settings: Settings, username: str, password: str, address: str = ""
 ) -> User:
@@ -125,7 +136,7 @@ async def authenticate(
     user: User | None = None
     accepted = False
     try:
-        user = await User.get_or_none(username=username)
+        user = await _user_named(username)
         # argon2 takes tens of milliseconds: not on the event loop.
         ok = await asyncio.to_thread(
             verify_password, user.password_hash if user else None, password
@@ -291,17 +302,35 @@ async def revoke_sessions(*, user: User) -> None:
     await user.refresh_from_db(fields=["token_version"])
 
 
-async def logout(*, viewer: Viewer, everywhere: bool = False) -> None:
+async def logout(*, viewer: Viewer, everywhere: bool = False, address: str = "") -> None:
     """End the caller's login session; everywhere (or for an API token, which has no
-    session): every session and token of the account."""
+    session): every session and token of the account. Audited as an UPDATE with
+    ``after={"logout": "session" | "everywhere"}`` (a LOGOUT action would need a
+    migration of the audit log's enum column)."""
     if viewer.user_id is None:
         raise AuthError("请先登录 (log in first)")
     if viewer.session_id is not None and not everywhere:
         await end_session(session_id=viewer.session_id)
+        await audit.record(
+            actor=viewer,
+            action=AuditAction.UPDATE,
+            entity="LoginSession",
+            entity_id=viewer.session_id,
+            after={"logout": "session"},
+            address=address,
+        )
         return
     user = await User.get_or_none(id=viewer.user_id)
     if user is not None:
         await revoke_sessions(user=user)
+        await audit.record(
+            actor=viewer,
+            action=AuditAction.UPDATE,
+            entity="User",
+            entity_id=user.id,
+            after={"logout": "everywhere"},
+            address=address,
+        )
 
 
 # --- resolving credentials ----------------------------------------------------------

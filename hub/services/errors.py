@@ -7,6 +7,7 @@ them all at once instead of one per round trip.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -20,6 +21,27 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "FORBIDDEN"
     CONFLICT = "CONFLICT"
     INVALID_TRANSITION = "INVALID_TRANSITION"
+
+
+# How much of a client's value an error message repeats (a value may be 20,000 characters).
+ECHO_CHARS = 50
+# Tortoise's validators quote the value: "Length of '…' 20001 > 255", "Value '…' does not
+# match regex '…'" (a quote followed by a space, a full stop or the end closes it).
+_QUOTED = re.compile(r"'(.*?)'(?=[\s.]|$)", re.DOTALL)
+# Whatever the quoting, no detail is longer than this.
+MAX_DETAIL_CHARS = 300
+
+
+def echo(value: object) -> str:
+    """``value`` as an error message may repeat it: its first ``ECHO_CHARS`` characters."""
+    text = str(value)
+    return text if len(text) <= ECHO_CHARS else f"{text[:ECHO_CHARS]}…"
+
+
+def validation_detail(exc: BaseException) -> str:
+    """A field validator's message with the quoted values cut to ``echo``'s length."""
+    detail = _QUOTED.sub(lambda quoted: f"'{echo(quoted.group(1))}'", str(exc))
+    return detail if len(detail) <= MAX_DETAIL_CHARS else f"{detail[:MAX_DETAIL_CHARS]}…"
 
 
 VALIDATION = ErrorCode.VALIDATION

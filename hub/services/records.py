@@ -39,6 +39,7 @@ from hub.services.errors import (
     ErrorBag,
     FieldError,
     ServiceError,
+    validation_detail,
 )
 from hub.services.fields import FieldSpec, Kind, parse_all
 from hub.services.references import check_links
@@ -452,7 +453,8 @@ def integrity_as_errors(spec: EntitySpec) -> Iterator[None]:
     except IntegrityError as exc:
         raise ServiceError(integrity_errors(spec, exc)) from None
     except ValidationError as exc:
-        raise ServiceError.single("", f"{exc} (invalid value)", VALIDATION) from None
+        detail = validation_detail(exc)
+        raise ServiceError.single("", f"{detail} (invalid value)", VALIDATION) from None
 
 
 def integrity_errors(spec: EntitySpec, exc: Exception) -> list[FieldError]:
