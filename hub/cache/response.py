@@ -204,8 +204,11 @@ class ResponseCache:
             depends[EPOCH] = snapshot.versions[EPOCH]
         try:
             # The versions, a newline (orjson never writes one), then the HTTP answer's
-            # body as the full path would encode it: a hit is served without re-encoding.
-            entry = b"%s\n%s" % (orjson.dumps(depends), orjson.dumps(answer_of(result)))
+            # body, served by a hit as it is. Decoded and encoded once here: the compiled
+            # read path's data holds the database's own JSON text (orjson.Fragment), and
+            # every hit must answer the same bytes, with or without the fast lane.
+            body = orjson.dumps(orjson.loads(orjson.dumps(answer_of(result))))
+            entry = b"%s\n%s" % (orjson.dumps(depends), body)
         except TypeError:
             return False  # a value that is not plain JSON: answer it, do not keep it
         try:
