@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -197,6 +198,13 @@ def _placeholder_exists(operations: dict[str, Any], path: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=64)
+def _media_type(content_type: str) -> str:
+    """The media type of a Content-Type, as strawberry reads it (through email.message,
+    costly per request: clients send the same few values)."""
+    return parse_content_type(content_type)[0]
+
+
 class GraphQLJSONResponse(Response):
     """A GraphQL result, whose media type and status are settled by negotiation."""
 
@@ -303,7 +311,7 @@ class HubGraphQL(GraphQL[Context, None]):
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
         if request.method == "POST":
-            content_type, _ = parse_content_type(request.content_type or "")
+            content_type = _media_type(request.content_type or "")
             is_upload = self.multipart_uploads_enabled and content_type == "multipart/form-data"
             if content_type != JSON and not is_upload:
                 raise HTTPException(415, "Content-Type must be application/json")
