@@ -12,7 +12,8 @@ entry, writes the stored body with the headers the full path would send.
 Anything else — another media type, a batch, a body that does not parse or exceeds the
 limits, a bad credential, a mutation, a miss — goes down the full path unchanged: the
 messages already received are replayed to it, so it reads the very same body and
-answers with today's errors.
+answers with today's errors; a miss leaves its lookup in the request's state for the
+full path's cache (:class:`hub.cache.response.Looked`), so the store is asked once.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from schema.input_values import measure
 JSON = b"application/json"
 CONTENT_TYPE = b"content-type"
 ACCEPT = b"accept"
+# Where a lookup that missed is kept for the full path (hub.cache.response.Looked).
+LOOKED = "linju.cache_looked"
 
 
 def replaying(messages: list[Message], receive: Receive) -> Receive:
@@ -107,6 +110,7 @@ class FastLane:
         if request is None:
             return fallback
         query, variables, operation_name = request
+        state = scope.setdefault("state", {})
         # Looked up per request: a test or a reload may close and replace the cache.
         answer = await response_cache(self.settings).cached_answer(
             schema=self.schema,
@@ -114,6 +118,7 @@ class FastLane:
             operation_name=operation_name,
             variables=variables,
             viewer=viewer,
+            keep=lambda looked: state.__setitem__(LOOKED, looked),
         )
         if answer is None:
             return fallback

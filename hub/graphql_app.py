@@ -57,7 +57,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from hub import assets
 from hub.cache import response_cache
-from hub.fast_lane import FastLane
+from hub.fast_lane import LOOKED, FastLane
 from hub.limits.sockets import AccountCaps, SocketRateLimit
 from hub.request_viewer import read_viewer
 from hub.services import auth
@@ -412,6 +412,8 @@ class HubGraphQL(GraphQL[Context, None]):
                 viewer=context.viewer,
                 upload=(request_adapter.content_type or "").startswith("multipart/"),
                 outcome=outcome,
+                # The fast lane's lookup of this request, when it missed: not made twice.
+                looked=request.scope.get("state", {}).pop(LOOKED, None),
             )
         except MissingQueryError as exc:
             raise HTTPException(400, "No GraphQL query found in the request") from exc

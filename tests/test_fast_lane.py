@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from hub import models as m
 from hub.app import create_app
+from hub.cache import response_cache
 from hub.enums import Role
 from hub.graphql_app import CACHE_HEADER, GRAPHQL_RESPONSE_JSON, HubGraphQL
 from hub.services import auth
@@ -334,3 +335,23 @@ async def test_a_root_typename_is_answered_without_a_statement(orm: Settings) ->
     assert mixed.json()["data"]["__typename"] == "Query"
     assert isinstance(mixed.json()["data"]["districts"]["totalCount"], int)
     assert sql.count == 1, sql.statements  # the districts only
+
+
+async def test_a_miss_asks_the_store_once(
+    hub: Hub, member_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = response_cache(hub.graphql.settings).state
+    lookups = Counter()
+    monkeypatch.setattr(state, "lookup", lookups.wrap(state.lookup))
+    payload = {"query": MEMBER, "variables": {"id": member_id}}
+    outcomes = []
+    for n, method in enumerate(("POST", "GET", "POST"), start=1):
+        response = await hub.send(method, "admin", payload)
+        outcomes.append(response.headers[CACHE_HEADER])
+        assert lookups.calls == n  # the lane's lookup is the full path's on a miss
+    assert outcomes == ["stored", "hit", "hit"]
+    # a write: the next request misses in the lane and is stored by the full path
+    await m.Member.filter(phone=PHONE).update(name="王五")
+    response = await hub.send("POST", "admin", payload)
+    assert response.headers[CACHE_HEADER] == "stored" and lookups.calls == 4
+    assert response.json()["data"]["node"]["name"] == "王五"

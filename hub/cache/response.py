@@ -23,6 +23,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -81,9 +82,11 @@ class ResponseCache:
         viewer: Viewer,
         upload: bool = False,
         outcome: Callable[[str], None] | None = None,
+        looked: Looked | None = None,
     ) -> ExecutionResult:
         """Run ``run`` (``schema``'s execution of this request), or answer from the cache;
-        ``outcome`` hears hit, stored, miss or bypass."""
+        ``outcome`` hears hit, stored, miss or bypass. ``looked``: this request's lookup
+        already made (:meth:`cached_answer`), used when its key is this one."""
         note = _Note(outcome)
         operation = inspect_operation(query, operation_name) if query else None
         if operation is None or operation.kind is not OperationType.QUERY:
@@ -108,7 +111,10 @@ class ResponseCache:
         if key is None and not self.replica:
             note("bypass")
             return await run()
-        snapshot = await self._look(key, viewer)
+        if looked is not None and key is not None and looked.key == key:
+            snapshot: Snapshot | None = looked.snapshot  # taken earlier: only more cautious
+        else:
+            snapshot = await self._look(key, viewer)
         if snapshot is None:  # the shared store did not answer
             note("bypass")
             with reading_primary() if self.replica else nullcontext():
@@ -138,10 +144,12 @@ class ResponseCache:
         operation_name: str | None,
         variables: dict[str, Any] | None,
         viewer: Viewer,
+        keep: Callable[[Looked], None] | None = None,
     ) -> bytes | None:
         """The stored answer's JSON (the HTTP body) to this read query, if current; counted
         as a hit. Anything else is None and counted nowhere: the caller then runs
-        :meth:`execute`, which looks again and counts what it finds (hub.fast_lane)."""
+        :meth:`execute`, which counts what it finds. ``keep`` hears a lookup that was not
+        a hit, for :meth:`execute` to use instead of asking the store again (hub.fast_lane)."""
         if not self.enabled:
             return None
         operation = inspect_operation(query, operation_name)
@@ -167,6 +175,8 @@ class ResponseCache:
         body = _hit_body(snapshot)
         if body is not None:
             labelled(CACHE_LOOKUPS, "hit").inc()
+        elif keep is not None:
+            keep(Looked(key, snapshot))
         return body
 
     async def _mutate(self, run: Run, viewer: Viewer) -> ExecutionResult:
@@ -217,6 +227,14 @@ class ResponseCache:
             logger.exception("response cache: could not store an entry")
             return False
         return True
+
+
+@dataclass(frozen=True, slots=True)
+class Looked:
+    """One request's lookup that was not a hit: its key and what the store said."""
+
+    key: str
+    snapshot: Snapshot
 
 
 class _Note:
