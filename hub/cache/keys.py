@@ -50,6 +50,10 @@ def inspect_operation(query: str, operation_name: str | None) -> Operation | Non
     return Operation(kind=operation.operation, personal=bool(_PERSONAL.search(query)))
 
 
+# The layout of a stored entry (hub.cache.response): part of every key, so processes
+# of two hub versions sharing one Redis never read each other's entries.
+ENTRY_FORMAT = b"entry-2"
+
 _fingerprints: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
 
@@ -76,6 +80,7 @@ def cache_key(
     not plain JSON, such as uploads: those are not cached)."""
     digest = hashlib.sha256()
     for part in (
+        ENTRY_FORMAT,
         schema.encode(),
         query.encode(),
         (operation_name or "").encode(),

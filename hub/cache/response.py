@@ -23,6 +23,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -81,9 +82,11 @@ class ResponseCache:
         viewer: Viewer,
         upload: bool = False,
         outcome: Callable[[str], None] | None = None,
+        looked: Looked | None = None,
     ) -> ExecutionResult:
         """Run ``run`` (``schema``'s execution of this request), or answer from the cache;
-        ``outcome`` hears hit, stored, miss or bypass."""
+        ``outcome`` hears hit, stored, miss or bypass. ``looked``: this request's lookup
+        already made (:meth:`cached_answer`), used when its key is this one."""
         note = _Note(outcome)
         operation = inspect_operation(query, operation_name) if query else None
         if operation is None or operation.kind is not OperationType.QUERY:
@@ -108,7 +111,10 @@ class ResponseCache:
         if key is None and not self.replica:
             note("bypass")
             return await run()
-        snapshot = await self._look(key, viewer)
+        if looked is not None and key is not None and looked.key == key:
+            snapshot: Snapshot | None = looked.snapshot  # taken earlier: only more cautious
+        else:
+            snapshot = await self._look(key, viewer)
         if snapshot is None:  # the shared store did not answer
             note("bypass")
             with reading_primary() if self.replica else nullcontext():
@@ -129,6 +135,49 @@ class ResponseCache:
         ):
             note("stored")
         return result
+
+    async def cached_answer(
+        self,
+        *,
+        schema: Any,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+        viewer: Viewer,
+        keep: Callable[[Looked], None] | None = None,
+    ) -> bytes | None:
+        """The stored answer's JSON (the HTTP body) to this read query, if current; counted
+        as a hit. Anything else is None and counted nowhere: the caller then runs
+        :meth:`execute`, which counts what it finds. ``keep`` hears a lookup that was not
+        a hit, for :meth:`execute` to use instead of asking the store again (hub.fast_lane)."""
+        if not self.enabled:
+            return None
+        operation = inspect_operation(query, operation_name)
+        if operation is None or operation.kind is not OperationType.QUERY:
+            return None
+        try:
+            key = cache_key(
+                schema=schema_fingerprint(schema),
+                query=query,
+                operation_name=operation_name,
+                variables=variables,
+                viewer=viewer,
+                personal=operation.personal,
+            )
+        except TypeError:
+            return None
+        try:
+            snapshot = await self.state.lookup(
+                key, writer=writer_of(viewer) if self.replica else None
+            )
+        except Exception:
+            return None  # execute() looks again, logs and serves uncached
+        body = _hit_body(snapshot)
+        if body is not None:
+            labelled(CACHE_LOOKUPS, "hit").inc()
+        elif keep is not None:
+            keep(Looked(key, snapshot))
+        return body
 
     async def _mutate(self, run: Run, viewer: Viewer) -> ExecutionResult:
         with reading_primary():
@@ -164,7 +213,12 @@ class ResponseCache:
         if EPOCH in snapshot.versions:
             depends[EPOCH] = snapshot.versions[EPOCH]
         try:
-            entry = orjson.dumps({"d": result.data, "x": result.extensions, "v": depends})
+            # The versions, a newline (orjson never writes one), then the HTTP answer's
+            # body, served by a hit as it is. Decoded and encoded once here: the compiled
+            # read path's data holds the database's own JSON text (orjson.Fragment), and
+            # every hit must answer the same bytes, with or without the fast lane.
+            body = orjson.dumps(orjson.loads(orjson.dumps(answer_of(result))))
+            entry = b"%s\n%s" % (orjson.dumps(depends), body)
         except TypeError:
             return False  # a value that is not plain JSON: answer it, do not keep it
         try:
@@ -173,6 +227,14 @@ class ResponseCache:
             logger.exception("response cache: could not store an entry")
             return False
         return True
+
+
+@dataclass(frozen=True, slots=True)
+class Looked:
+    """One request's lookup that was not a hit: its key and what the store said."""
+
+    key: str
+    snapshot: Snapshot
 
 
 class _Note:
@@ -189,15 +251,32 @@ class _Note:
             self.outcome(result)
 
 
-def _hit(snapshot: Snapshot) -> ExecutionResult | None:
-    """The cached result when the entry exists and all its versions are current."""
+def answer_of(result: ExecutionResult) -> dict[str, Any]:
+    """An error-free result as the HTTP response's JSON (strawberry's process_result)."""
+    answer: dict[str, Any] = {"data": result.data}
+    if result.extensions:
+        answer["extensions"] = result.extensions
+    return answer
+
+
+def _hit_body(snapshot: Snapshot) -> bytes | None:
+    """The cached answer's JSON when the entry exists and all its versions are current."""
     if snapshot.entry is None:
         return None
-    entry = orjson.loads(snapshot.entry)
+    head, _, body = snapshot.entry.partition(b"\n")
     current = snapshot.versions
-    if any(current.get(table, 0) != version for table, version in entry["v"].items()):
+    if any(current.get(table, 0) != version for table, version in orjson.loads(head).items()):
         return None
-    return ExecutionResult(data=entry["d"], errors=None, extensions=entry["x"])
+    return body
+
+
+def _hit(snapshot: Snapshot) -> ExecutionResult | None:
+    """The cached result when the entry exists and all its versions are current."""
+    body = _hit_body(snapshot)
+    if body is None:
+        return None
+    answer = orjson.loads(body)
+    return ExecutionResult(data=answer["data"], errors=None, extensions=answer.get("extensions"))
 
 
 _caches: dict[Settings, ResponseCache] = {}

@@ -37,6 +37,8 @@ class Statement:
     sql: str
     params: tuple[Any, ...]
     field: str = ""  # the root field's name (a bounded metrics label; the key is an alias)
+    # The answer's JSON when it needs no database (a root ``__typename``): not sent.
+    constant: str | None = None
 
     def bind(self, viewer: Any, variables: Mapping[str, Any] | None = None) -> list[Any]:
         values: list[Any] = []

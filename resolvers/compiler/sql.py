@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+import orjson
+
 from resolvers.compiler.catalog import Catalog, Column, EnumList, NodeType, RowList, ToMany
 from resolvers.compiler.dialect import Dialect, literal
 from resolvers.compiler.plan import Statement
@@ -102,7 +104,9 @@ class Compiler:
     def root(self, selection: Selection, connection_of: Callable[[str], str | None]) -> Statement:
         """``connection_of(field)``: the node type a root connection field lists."""
         if selection.literal is not None:
-            return self.statement(selection.key, self._text(selection.literal), selection.name)
+            statement = self.statement(selection.key, self._text(selection.literal), selection.name)
+            # A root __typename is a constant: answered without a round trip (issue 12).
+            return replace(statement, constant=orjson.dumps(selection.literal).decode())
         if selection.node_ids is not None:
             return self.statement(selection.key, self._nodes(selection), selection.name)
         type_name = connection_of(selection.name)

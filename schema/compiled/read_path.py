@@ -315,9 +315,14 @@ class ReadPath:
     async def run(
         self, plan: Plan, viewer: Viewer, variables: Mapping[str, Any] | None = None
     ) -> ExecutionResult:
-        db = _read_connection()
+        db: Any = None
         data: dict[str, Any] = {}
         for statement in plan.statements:
+            if statement.constant is not None:
+                data[statement.key] = orjson.Fragment(statement.constant)
+                continue
+            if db is None:  # chosen only when asked (a router's choice costs a QuerySet)
+                db = _read_connection()
             try:
                 _, rows = await db.execute_query(statement.sql, statement.bind(viewer, variables))
             except OperationalError as exc:
