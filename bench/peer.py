@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -264,6 +265,9 @@ def main() -> None:
     parser.add_argument("--skip-cache", action="store_true", help="no cache-hit run")
     parser.add_argument("--skip-probes", action="store_true", help="no /livez, /readyz run")
     args = parser.parse_args()
+    # `linju serve` on PostgreSQL will not start without a shared key (hub/secret_key.py);
+    # the harness passes this environment on to it.
+    os.environ.setdefault("LINJU_SECRET_KEY", secrets.token_urlsafe(48))
 
     report: list[str] = [
         f"bench.peer, {time.strftime('%Y-%m-%d %H:%M %Z')}, {args.duration} s per cell, "
