@@ -13,11 +13,15 @@ import contextvars
 import datetime as dt
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from hub.access.credential_cache import MISSING, CredentialCache, Generation
 from hub.access.viewer import Viewer
 from hub.models import ApiToken, LoginSession, User
+
+T = TypeVar("T")
 
 logger = logging.getLogger("linju.auth")
 
@@ -62,64 +66,72 @@ def viewer_for(user: User) -> Viewer:
     )
 
 
-async def account(
-    *, cache: CredentialCache, generation: Generation | None, user_id: int
-) -> Account | None:
-    key = ("user", user_id)
+async def _cached(
+    cache: CredentialCache,
+    generation: Generation | None,
+    key: tuple[str, object],
+    load: Callable[[], Awaitable[T | None]],
+) -> T | None:
+    """The cached state under ``key``, else ``load()``'s (kept when found: a missing
+    record is read again next time)."""
     found = cache.get(key, generation)
     if found is not MISSING:
         return found  # type: ignore[no-any-return]
-    user = await User.get_or_none(id=user_id)
-    if user is None:
-        return None
-    state = Account(
-        viewer=viewer_for(user),
-        display_name=user.display_name,
-        token_version=user.token_version,
-        is_active=user.is_active,
-    )
-    cache.put(key, generation, state)
+    state = await load()
+    if state is not None:
+        cache.put(key, generation, state)
     return state
+
+
+async def account(
+    *, cache: CredentialCache, generation: Generation | None, user_id: int
+) -> Account | None:
+    async def load() -> Account | None:
+        user = await User.get_or_none(id=user_id)
+        if user is None:
+            return None
+        return Account(
+            viewer=viewer_for(user),
+            display_name=user.display_name,
+            token_version=user.token_version,
+            is_active=user.is_active,
+        )
+
+    return await _cached(cache, generation, ("user", user_id), load)
 
 
 async def session(
     *, cache: CredentialCache, generation: Generation | None, session_id: int
 ) -> SessionState | None:
-    key = ("session", session_id)
-    found = cache.get(key, generation)
-    if found is not MISSING:
-        return found  # type: ignore[no-any-return]
-    record = await LoginSession.get_or_none(id=session_id)
-    if record is None:
-        return None
-    state = SessionState(
-        user_id=record.user_id,  # type: ignore[attr-defined]
-        revoked=record.revoked_at is not None,
-        expires_at=record.expires_at,
-    )
-    cache.put(key, generation, state)
-    return state
+    async def load() -> SessionState | None:
+        record = await LoginSession.get_or_none(id=session_id)
+        if record is None:
+            return None
+        return SessionState(
+            user_id=record.user_id,  # type: ignore[attr-defined]
+            revoked=record.revoked_at is not None,
+            expires_at=record.expires_at,
+        )
+
+    return await _cached(cache, generation, ("session", session_id), load)
 
 
 async def api_token(
     *, cache: CredentialCache, generation: Generation | None, token_hash: str
 ) -> ApiTokenState | None:
-    key = ("api", token_hash)
-    found = cache.get(key, generation)
-    if found is not MISSING:
-        return found  # type: ignore[no-any-return]
-    record = await ApiToken.get_or_none(token_hash=token_hash)
-    if record is None:
-        return None
-    state = ApiTokenState(
-        id=record.id,
-        user_id=record.user_id,  # type: ignore[attr-defined]
-        revoked=record.revoked_at is not None,
-        expires_at=record.expires_at,
-        last_used_at=record.last_used_at,
-    )
-    cache.put(key, generation, state)
-    return state
+    async def load() -> ApiTokenState | None:
+        record = await ApiToken.get_or_none(token_hash=token_hash)
+        if record is None:
+            return None
+        return ApiTokenState(
+            id=record.id,
+            user_id=record.user_id,  # type: ignore[attr-defined]
+            revoked=record.revoked_at is not None,
+            expires_at=record.expires_at,
+            last_used_at=record.last_used_at,
+        )
+
+    return await _cached(cache, generation, ("api", token_hash), load)
 
 
 # --- last_used_at, off the request's path -----------------------------------------
