@@ -18,8 +18,8 @@ from redis.exceptions import NoScriptError
 
 from hub.shared import shared_redis
 
-# The ASGI scope entry where the HTTP rate limit leaves its counter, so that operations
-# over a WebSocket (hub.limits.sockets) count in the same windows as requests.
+# The ASGI scope entry where the HTTP rate limit leaves its windows (hub.limits.rate), so
+# that operations over a WebSocket (hub.limits.sockets) count in the same windows.
 SCOPE_KEY = "linju.rate_counter"
 
 

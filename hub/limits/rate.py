@@ -25,7 +25,7 @@ import time
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hub.limits.counters import SCOPE_KEY, Hit, MemoryCounter, RedisCounter, WindowCounter
+from hub.limits.counters import SCOPE_KEY, MemoryCounter, RedisCounter, WindowCounter
 from hub.limits.responses import send_refusal
 from hub.observability.metrics import RATE_LIMITED
 from hub.request_viewer import read_viewer
@@ -71,11 +71,17 @@ def bearer_token(scope: Scope) -> str | None:
     return None
 
 
-class RateLimit:
-    """Refuse with ``429`` the requests over the per-token or per-address limit."""
+def address_key(scope: Scope) -> str | None:
+    """The key a client address is counted under."""
+    client = scope.get("client")
+    return f"a:{client[0]}" if client else None
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
+
+class Windows:
+    """The per-address and per-token windows: their limits and one counter, shared by
+    HTTP requests and operations over WebSockets (``hub.limits.sockets``)."""
+
+    def __init__(self, settings: Settings) -> None:
         self.limits: dict[str, int] = {
             "address": settings.rate_limit_address_per_minute,
             "token": settings.rate_limit_token_per_minute,
@@ -87,8 +93,46 @@ class RateLimit:
         )
         self._warned_at = -WARN_EVERY
 
+    async def exceeded(self, keys: dict[str, str]) -> tuple[str, int] | None:
+        """Count one hit under each of ``keys`` (limit → key): (the limit exceeded,
+        seconds until its window ends), or None to go on — also while Redis fails."""
+        if not keys:
+            return None
+        if isinstance(self.counter, MemoryCounter):  # no I/O: nothing to time out
+            hits = await self.counter.hit(list(keys.values()))
+        else:
+            try:
+                async with asyncio.timeout(REDIS_TIMEOUT):
+                    hits = await self.counter.hit(list(keys.values()))
+            except (RedisError, OSError, TimeoutError) as exc:
+                self._warn(exc)
+                return None
+        for limit, hit in zip(keys, hits, strict=True):
+            if hit.count > self.limits[limit]:
+                return limit, hit.retry_after
+        return None
+
+    def _warn(self, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - self._warned_at >= WARN_EVERY:
+            self._warned_at = now
+            logger.warning(
+                "Rate limits are off while Redis fails (requests and socket operations go "
+                "through): %s: %s",
+                type(exc).__name__,
+                exc,
+            )
+
+
+class RateLimit:
+    """Refuse with ``429`` the requests over the per-token or per-address limit."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.windows = Windows(settings)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope[SCOPE_KEY] = self.counter  # operations over a WebSocket count here too
+        scope[SCOPE_KEY] = self.windows  # operations over a WebSocket count here too
         if scope["type"] not in ("http", "websocket") or not is_limited(route_path(scope)):
             await self.app(scope, receive, send)
             return
@@ -103,42 +147,15 @@ class RateLimit:
     async def _refusal(self, scope: Scope) -> tuple[str, int] | None:
         """(the limit exceeded, seconds until its window ends), or None to go on."""
         keys: dict[str, str] = {}
-        client = scope.get("client")
-        if self.limits["address"] > 0 and client:
-            keys["address"] = f"a:{client[0]}"
-        if self.limits["token"] > 0 and scope["type"] == "http":
+        address = address_key(scope)
+        if self.windows.limits["address"] > 0 and address:
+            keys["address"] = address
+        if self.windows.limits["token"] > 0 and scope["type"] == "http":
             # The header as the request's viewer step read it: the digest is made once.
             token_key = read_viewer(scope).token_key
             if token_key is not None:
                 keys["token"] = f"t:{token_key}"
-        if not keys:
-            return None
-        if isinstance(self.counter, MemoryCounter):  # no I/O: nothing to time out
-            hits = await self.counter.hit(list(keys.values()))
-            return self._exceeded(keys, hits)
-        try:
-            async with asyncio.timeout(REDIS_TIMEOUT):
-                hits = await self.counter.hit(list(keys.values()))
-        except (RedisError, OSError, TimeoutError) as exc:
-            self._warn(exc)
-            return None
-        return self._exceeded(keys, hits)
-
-    def _exceeded(self, keys: dict[str, str], hits: list[Hit]) -> tuple[str, int] | None:
-        for limit, hit in zip(keys, hits, strict=True):
-            if hit.count > self.limits[limit]:
-                return limit, hit.retry_after
-        return None
-
-    def _warn(self, exc: Exception) -> None:
-        now = time.monotonic()
-        if now - self._warned_at >= WARN_EVERY:
-            self._warned_at = now
-            logger.warning(
-                "Rate limits are off while Redis fails (requests go through): %s: %s",
-                type(exc).__name__,
-                exc,
-            )
+        return await self.windows.exceeded(keys)
 
     async def _refuse(
         self, scope: Scope, receive: Receive, send: Send, limit: str, retry_after: int

@@ -13,23 +13,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import logging
-import time
 from collections import Counter
 from dataclasses import dataclass
 
 from graphql import GraphQLFormattedError
-from redis.exceptions import RedisError
 from starlette.types import Scope
 
-from hub.limits.counters import SCOPE_KEY, MemoryCounter, RedisCounter, WindowCounter
-from hub.limits.rate import MESSAGES, RATE_LIMITED_CODE, REDIS_TIMEOUT, WARN_EVERY, WINDOW_SECONDS
+from hub.limits.counters import SCOPE_KEY
+from hub.limits.rate import MESSAGES, RATE_LIMITED_CODE, Windows, address_key
 from hub.observability.metrics import RATE_LIMITED
 from hub.settings import Settings
-
-logger = logging.getLogger("linju.limits")
 
 TOO_MANY_CODE = "TOO_MANY_SUBSCRIPTIONS"
 TOO_MANY_ON_CONNECTION = (
@@ -57,11 +51,6 @@ class Refusal:
         return {"message": self.message, "extensions": extensions}
 
 
-def address_key(scope: Scope) -> str | None:
-    client = scope.get("client")
-    return f"a:{client[0]}" if client else None
-
-
 def token_key(token: str) -> str:
     # The key hub.limits.rate counts a bearer token under: by its hash, never the token.
     return f"t:{hashlib.sha256(token.encode()).hexdigest()}"
@@ -71,51 +60,25 @@ class SocketRateLimit:
     """Count operations over WebSockets against the HTTP rate limits."""
 
     def __init__(self, settings: Settings) -> None:
-        self.limits = {
-            "address": settings.rate_limit_address_per_minute,
-            "token": settings.rate_limit_token_per_minute,
-        }
         # Used when no RateLimit middleware runs in front (the GraphQL app served alone).
-        self.own_counter: WindowCounter = (
-            RedisCounter(settings.redis_url, WINDOW_SECONDS)
-            if settings.redis_url
-            else MemoryCounter(WINDOW_SECONDS)
-        )
-        self._warned_at = -WARN_EVERY
+        self.own_windows = Windows(settings)
 
     async def check(self, scope: Scope, *, token: str | None) -> Refusal | None:
         """Count one operation; a Refusal when it is over a limit."""
+        windows: Windows = scope.get(SCOPE_KEY) or self.own_windows
         keys: dict[str, str] = {}
         address = address_key(scope)
-        if self.limits["address"] > 0 and address:
+        if windows.limits["address"] > 0 and address:
             keys["address"] = address
-        if self.limits["token"] > 0 and token:
+        if windows.limits["token"] > 0 and token:
             keys["token"] = token_key(token)
-        if not keys:
+        exceeded = await windows.exceeded(keys)
+        if exceeded is None:
             return None
-        counter: WindowCounter = scope.get(SCOPE_KEY) or self.own_counter
-        try:
-            async with asyncio.timeout(REDIS_TIMEOUT):
-                hits = await counter.hit(list(keys.values()))
-        except (RedisError, OSError, TimeoutError) as exc:
-            self._warn(exc)
-            return None
-        for limit, hit in zip(keys, hits, strict=True):
-            if hit.count > self.limits[limit]:
-                RATE_LIMITED.labels(limit=limit).inc()
-                message = MESSAGES[limit].format(seconds=hit.retry_after)
-                return Refusal(message, RATE_LIMITED_CODE, hit.retry_after)
-        return None
-
-    def _warn(self, exc: Exception) -> None:
-        now = time.monotonic()
-        if now - self._warned_at >= WARN_EVERY:
-            self._warned_at = now
-            logger.warning(
-                "Rate limits are off while Redis fails (operations go through): %s: %s",
-                type(exc).__name__,
-                exc,
-            )
+        limit, retry_after = exceeded
+        RATE_LIMITED.labels(limit=limit).inc()
+        message = MESSAGES[limit].format(seconds=retry_after)
+        return Refusal(message, RATE_LIMITED_CODE, retry_after)
 
 
 class AccountCaps:
