@@ -15,7 +15,11 @@ class LabeledEnum(StrEnum):
 
     label: str
 
-    def __new__(cls, value: str, label: str) -> Self:
+    def __new__(cls, value: str, label: str | None = None) -> Self:
+        # ``Cls(value)`` looks a member up and never gets here (so mypy accepts it);
+        # a member defined without its label is a mistake.
+        if label is None:
+            raise TypeError(f"{cls.__name__} member {value!r} needs a label")
         obj = str.__new__(cls, value)
         obj._value_ = value
         obj.label = label

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 import opencc
 from pypinyin import lazy_pinyin
@@ -26,6 +27,11 @@ def fold(text: str) -> str:
     narrow = "".join(_narrow(ch) for ch in simplified)
     return _SPACES.sub("", narrow).lower().replace(_SEPARATOR, "")
 
+
+def _one_by_one(text: str) -> Any:
+    # pypinyin takes a list from its ``errors`` callback (one item per character),
+    # though its annotation says str.
+    return list(text)
 
 def _narrow(ch: str) -> str:
     code = ord(ch)
@@ -44,7 +50,7 @@ def search_text(*names: str | None) -> str:
             continue
         folded = fold(name)
         # Non-Han characters come back one by one, so "ABC" keeps its initials.
-        syllables = lazy_pinyin(folded, errors=list)
+        syllables = lazy_pinyin(folded, errors=_one_by_one)
         full = "".join(syllables)
         initials = "".join(s[0] for s in syllables if s)
         for part in (folded, full, initials):

@@ -33,6 +33,7 @@ from tortoise.models import Model
 
 from hub.access.personal import PERSONAL_FIELDS
 from hub.db import APP_LABEL
+from hub.lookups import lookup
 from hub.models import (
     ApiToken,
     AuditLog,
@@ -405,11 +406,6 @@ _FALSE = Q(id__in=[])  # an empty "or": matches nothing
 _FREE_TEXT_OPS = frozenset({"contains", "startsWith"})
 
 
-def _lookup(key: str, value: Any) -> Q:
-    """``Q(**{key: value})`` for a lookup built at run time."""
-    kwargs: dict[str, Any] = {key: value}
-    return Q(**kwargs)
-
 
 def _empty(q: Q) -> bool:
     return not q.children and not q.filters
@@ -424,13 +420,13 @@ def _all(parts: list[Q]) -> Q:
 
 def _visible(column: str, op: _Op, value: Any, readable: _SemiJoin) -> Q:
     """An id operator on a foreign key whose unreadable targets count as null."""
-    has = _lookup(f"{column}__in", readable)  # a value the viewer may read
+    has = lookup(f"{column}__in", readable)  # a value the viewer may read
     if op.flag:  # isNull
-        return (~has | _lookup(f"{column}__isnull", True)) if value else has
+        return (~has | lookup(f"{column}__isnull", True)) if value else has
     if op.name in ("neq", "nin"):  # "records without a value match too"
-        positive = _lookup(f"{column}__in", value if op.many else [value])
-        return _lookup(f"{column}__isnull", True) | ~Q(positive, has)
-    return Q(_lookup(f"{column}{op.lookup}", value), has)
+        positive = lookup(f"{column}__in", value if op.many else [value])
+        return lookup(f"{column}__isnull", True) | ~Q(positive, has)
+    return Q(lookup(f"{column}{op.lookup}", value), has)
 
 
 class _Translator:
@@ -533,21 +529,21 @@ class _Translator:
                 parts.append(ids)
             rest = self.where(related, value, path, depth + 1, skip_id=True)
             if not _empty(rest):
-                condition = _lookup(f"{spec.column}__in", self.ids(related, rest))
+                condition = lookup(f"{spec.column}__in", self.ids(related, rest))
                 if spec.nullable:  # keeps ``not`` the exact complement
-                    condition = Q(_lookup(f"{spec.column}__isnull", False), condition)
+                    condition = Q(lookup(f"{spec.column}__isnull", False), condition)
                 parts.append(condition)
             elif not parts and hidden:  # "has one": one the viewer may read
-                condition = _lookup(f"{spec.column}__in", self.ids(related, Q()))
+                condition = lookup(f"{spec.column}__in", self.ids(related, Q()))
                 if spec.nullable:
-                    condition = Q(_lookup(f"{spec.column}__isnull", False), condition)
+                    condition = Q(lookup(f"{spec.column}__isnull", False), condition)
                 parts.append(condition)
             elif spec.nullable and not parts:
-                parts.append(_lookup(f"{spec.column}__isnull", False))  # "has one"
+                parts.append(lookup(f"{spec.column}__isnull", False))  # "has one"
             return _all(parts)
         inner = self.where(related, value, path, depth + 1)
         if spec.back_column:  # reverse foreign key: its rows point back at ours
-            not_null = _lookup(f"{spec.back_column}__isnull", False)
+            not_null = lookup(f"{spec.back_column}__isnull", False)
             return Q(id__in=self.ids(related, _all([inner, not_null]), spec.back_column))
         field = model._meta.fields_map[spec.attr]
         assert isinstance(field, ManyToManyFieldInstance)
@@ -590,11 +586,11 @@ class _Translator:
             if readable is not None:
                 parts.append(_visible(column, op, value, readable))
                 continue
-            condition = _lookup(f"{column}{op.lookup}", value)
+            condition = lookup(f"{column}{op.lookup}", value)
             if nullable and not op.flag and op.name not in ("neq", "nin"):
                 # NULL > x is unknown, and NOT unknown drops the row: spelling out
                 # "has a value and ..." makes ``not`` the exact complement.
-                condition = Q(_lookup(f"{column}__isnull", False), condition)
+                condition = Q(lookup(f"{column}__isnull", False), condition)
             parts.append(condition)
         return _all(parts)
 

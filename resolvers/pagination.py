@@ -31,6 +31,7 @@ from tortoise.expressions import Q
 from tortoise.fields.base import Field
 from tortoise.models import Model
 
+from hub.lookups import lookup
 from hub.settings import Settings
 from schema.errors import user_error
 from schema.input_values import column_problem, in_range
@@ -194,16 +195,16 @@ def keyset_q(model: type[Model], order: OrderSpec, values: tuple[Any, ...], *, a
 
 
 def _equal(name: str, value: Any) -> Q:
-    return Q(**{f"{name}__isnull": True}) if value is None else Q(**{name: value})
+    return lookup(f"{name}__isnull", True) if value is None else lookup(name, value)
 
 
 def _compare(name: str, value: Any, *, greater: bool, nullable: bool) -> Q | None:
     # NULL is the smallest value: everything non-null is greater than it.
     if greater:
         if value is None:
-            return Q(**{f"{name}__isnull": False})
-        return Q(**{f"{name}__gt": value})
+            return lookup(f"{name}__isnull", False)
+        return lookup(f"{name}__gt", value)
     if value is None:
         return None
-    smaller = Q(**{f"{name}__lt": value})
-    return smaller | Q(**{f"{name}__isnull": True}) if nullable else smaller
+    smaller = lookup(f"{name}__lt", value)
+    return smaller | lookup(f"{name}__isnull", True) if nullable else smaller

@@ -435,7 +435,7 @@ def _members(w: World) -> None:
     status_weights = list(itertools.accumulate(STATUS_WEIGHTS.values()))
     for branch_id, count in zip(branch_ids, counts, strict=True):
         compounds = w.branch_compounds[branch_id]
-        households = [w.compounds[c].households for c in compounds]
+        sizes = [w.compounds[c].households for c in compounds]
         members = w.members_of[branch_id] = []
         for _ in range(count):
             category = rng.choices(categories, cum_weights=category_weights)[0]
@@ -453,7 +453,7 @@ def _members(w: World) -> None:
             )
             home = None
             if category is not MemberCategory.FLOATING or rng.random() < 0.6:
-                home = rng.choices(compounds, households)[0]
+                home = rng.choices(compounds, sizes)[0]
             group = None
             groups = [g for g, b in w.groups_of.get(home, ()) if b == branch_id] if home else []
             if groups and rng.random() < 0.9:
@@ -563,7 +563,7 @@ def _committee_seats(w: World) -> None:
         resident = SeatBackground.RESIDENT_MEMBER
         secretary = w.secretary_of[branch_id] = pool[0]
         staff = rng.random() < 0.3
-        seats = [
+        seats: list[tuple[SeatRole, SeatBackground, MemberRow | str]] = [
             (SeatRole.SECRETARY, SeatBackground.COMMUNITY_STAFF if staff else resident, secretary)
         ]
         if branch.is_demonstration or rng.random() < 0.75:
@@ -575,7 +575,7 @@ def _committee_seats(w: World) -> None:
         for _ in range(part_time):
             background = PART_TIME_BACKGROUNDS[cycle % len(PART_TIME_BACKGROUNDS)]
             cycle += 1
-            member = None
+            member: MemberRow | None = None
             if background is SeatBackground.IN_SERVICE_MEMBER:
                 options = [
                     m

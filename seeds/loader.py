@@ -174,7 +174,9 @@ async def _insert(client: BaseDBAsyncClient, spec: TableSpec, rows: list[Any], n
     else:
         marks = ", ".join("?" for _ in columns)
         names = ", ".join(f'"{c}"' for c in columns)
-        await client.execute_many(f'INSERT INTO "{spec.table}" ({names}) VALUES ({marks})', values)
+        await client.execute_many(
+            f'INSERT INTO "{spec.table}" ({names}) VALUES ({marks})', [list(v) for v in values]
+        )
 
 
 async def _update(
@@ -184,7 +186,7 @@ async def _update(
         sql = f'UPDATE "{table}" SET "{column}" = $1 WHERE "id" = $2'
     else:
         sql = f'UPDATE "{table}" SET "{column}" = ? WHERE "id" = ?'
-    await client.execute_many(sql, [v for v in values if v[0] is not None])
+    await client.execute_many(sql, [list(v) for v in values if v[0] is not None])
 
 
 async def _reset_sequences(client: BaseDBAsyncClient) -> None:

@@ -186,7 +186,9 @@ def _request(w: World, plan: _Plan) -> tuple[ResidentRequestRow, list[Step]]:
     description = rng.choice(DESCRIPTIONS[plan.category]).format(b=rng.randint(1, buildings))
     reporter = person_name(rng)
     channel = rng.choices(list(RequestChannel), CHANNEL_WEIGHTS)[0]
-    resolved_at = responded_at = assigned_at = None
+    resolved_at: dt.datetime | None = None
+    responded_at: dt.datetime | None = None
+    assigned_at: dt.datetime | None = None
     due_at = None
     if plan.status is RequestStatus.RESOLVED:
         if plan.edge:
@@ -200,8 +202,8 @@ def _request(w: World, plan: _Plan) -> tuple[ResidentRequestRow, list[Step]]:
         collected_at = working_time(rng, day_in(rng, dt.date(2021, 1, 4), dt.date(2021, 6, 25)))
         if plan.status is not RequestStatus.COLLECTED:
             assigned_at = collected_at + _minutes(rng, 10, 24 * 60)
-        if plan.status is RequestStatus.RESPONDED:
-            responded_at = assigned_at + _minutes(rng, 60, 2 * 24 * 60)  # type: ignore[operator]
+            if plan.status is RequestStatus.RESPONDED:
+                responded_at = assigned_at + _minutes(rng, 60, 2 * 24 * 60)
     if assigned_at is not None and plan.has_due:
         due_at = assigned_at + dt.timedelta(days=rng.choice((3, 5, 7)))
 

@@ -76,7 +76,7 @@ FORMS: dict[RequestAction, type[StepForm]] = {
 
 def allowed_actions(record: Any) -> list[RequestAction]:
     """The steps the workflow allows from the request's status (rating only once)."""
-    found = [
+    found: list[RequestAction] = [
         action
         for action, moves in TRANSITIONS.items()
         if action is not A.REPORT and record.status in moves

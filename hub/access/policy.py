@@ -19,6 +19,7 @@ from tortoise.models import Model
 from hub import models as m
 from hub.access.viewer import Viewer
 from hub.enums import Role
+from hub.lookups import lookup
 
 Paths = tuple[str, ...]
 
@@ -151,7 +152,7 @@ def _match(model: type[Model], paths: Paths, value: int) -> Q:
 
 def _path_q(model: type[Model], path: str, value: int) -> Q:
     if not _crosses_to_many(model, path):
-        return Q(**{path: value})
+        return lookup(path, value)
     # A to-many hop would repeat rows in a join: match through a subquery instead.
     return Q(id__in=Subquery(model.filter(**{path: value}).values("id")))
 

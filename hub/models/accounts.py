@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from tortoise import fields
 
 from hub.enums import AuditAction, Role
 from hub.models.base import Record
+
+if TYPE_CHECKING:  # the targets of relations, for annotations only
+    from hub.models.geography import Community, Street
+    from hub.models.partners import CoBuildingUnit
 
 
 class User(Record):
@@ -15,17 +21,17 @@ class User(Record):
     display_name = fields.CharField(max_length=50, default="")
     password_hash = fields.CharField(max_length=255, description="argon2")
     role = fields.CharEnumField(Role, db_index=True)
-    street = fields.ForeignKeyField(
+    street: fields.ForeignKeyNullableRelation[Street] = fields.ForeignKeyField(
         "hub.Street", related_name="curators", null=True, on_delete=fields.RESTRICT, db_index=True
     )
-    community = fields.ForeignKeyField(
+    community: fields.ForeignKeyNullableRelation[Community] = fields.ForeignKeyField(
         "hub.Community",
         related_name="curators",
         null=True,
         on_delete=fields.RESTRICT,
         db_index=True,
     )
-    partner_unit = fields.ForeignKeyField(
+    partner_unit: fields.ForeignKeyNullableRelation[CoBuildingUnit] = fields.ForeignKeyField(
         "hub.CoBuildingUnit",
         related_name="accounts",
         null=True,
@@ -68,7 +74,7 @@ class LoginSession(Record):
     the whole session. Logging out revokes it.
     """
 
-    user = fields.ForeignKeyField(
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "hub.User", related_name="sessions", on_delete=fields.CASCADE, db_index=True
     )
     channel = fields.CharField(max_length=10, description="api or console")
@@ -86,7 +92,7 @@ class LoginSession(Record):
 class ApiToken(Record):
     """A named token for a service client, stored only as a hash."""
 
-    user = fields.ForeignKeyField(
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "hub.User", related_name="api_tokens", on_delete=fields.CASCADE, db_index=True
     )
     name = fields.CharField(max_length=100)
@@ -105,7 +111,7 @@ class AuditLog(Record):
     """Who did what to which record, with the values before and after."""
 
     at = fields.DatetimeField(auto_now_add=True, db_index=True)
-    user = fields.ForeignKeyField(
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "hub.User",
         related_name="audit_entries",
         null=True,
@@ -116,8 +122,8 @@ class AuditLog(Record):
     action = fields.CharEnumField(AuditAction, db_index=True)
     entity = fields.CharField(max_length=50, db_index=True)
     entity_id = fields.CharField(max_length=50, null=True, db_index=True)
-    before = fields.JSONField(null=True)
-    after = fields.JSONField(null=True)
+    before: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
+    after: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
     address = fields.CharField(max_length=64, default="")
 
     class Meta:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint, UniqueConstraint
 
 from hub.enums import StreetKind
 from hub.models.base import NAME_LENGTH, Record, Searchable
+
+if TYPE_CHECKING:  # the targets of relations, for annotations only
+    from hub.models.partners import PropertyCompany
+    from hub.models.party import Member
 
 
 class District(Searchable):
@@ -62,7 +68,7 @@ class Compound(Searchable):
     households = fields.IntField(default=0)
     built_year = fields.IntField(null=True, db_index=True)
     is_old = fields.BooleanField(default=False, db_index=True, description="老旧小区")
-    property_company = fields.ForeignKeyField(
+    property_company: fields.ForeignKeyNullableRelation[PropertyCompany] = fields.ForeignKeyField(
         "hub.PropertyCompany",
         related_name="compounds",
         null=True,
@@ -93,7 +99,7 @@ class Building(Record):
     floors = fields.IntField(default=0)
     households = fields.IntField(default=0)
     head_name = fields.CharField(max_length=50, default="", description="楼栋长")
-    head_member = fields.ForeignKeyField(
+    head_member: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
         "hub.Member",
         related_name="headed_buildings",
         null=True,

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 
 from hub.credit_code import validate_credit_code
 from hub.enums import AgreementStatus, UnitKind
 from hub.models.base import NAME_LENGTH, Record, Searchable
+
+if TYPE_CHECKING:  # the targets of relations, for annotations only
+    from hub.models.geography import Compound
+    from hub.models.party import Branch, Member
 
 
 class PropertyCompany(Searchable):
@@ -33,11 +39,11 @@ class PropertyCompany(Searchable):
 class OwnersCommittee(Record):
     """业委会 — one per compound."""
 
-    compound = fields.OneToOneField(
+    compound: fields.OneToOneRelation[Compound] = fields.OneToOneField(
         "hub.Compound", related_name="owners_committee", on_delete=fields.CASCADE
     )
     director_name = fields.CharField(max_length=50, default="", description="主任")
-    director_member = fields.ForeignKeyField(
+    director_member: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
         "hub.Member",
         related_name="directed_committees",
         null=True,
@@ -85,10 +91,10 @@ class CoBuildingUnit(Searchable):
 class CoBuildingAgreement(Record):
     """共建协议 between a unit and a branch — what partner units read."""
 
-    unit = fields.ForeignKeyField(
+    unit: fields.ForeignKeyRelation[CoBuildingUnit] = fields.ForeignKeyField(
         "hub.CoBuildingUnit", related_name="agreements", on_delete=fields.RESTRICT, db_index=True
     )
-    branch = fields.ForeignKeyField(
+    branch: fields.ForeignKeyRelation[Branch] = fields.ForeignKeyField(
         "hub.Branch", related_name="agreements", on_delete=fields.RESTRICT, db_index=True
     )
     title = fields.CharField(max_length=NAME_LENGTH, default="")

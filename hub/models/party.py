@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint, UniqueConstraint
 
@@ -16,15 +18,18 @@ from hub.enums import (
 )
 from hub.models.base import NAME_LENGTH, Record, Searchable
 
+if TYPE_CHECKING:  # the targets of relations, for annotations only
+    from hub.models.geography import Building, Community, Compound
+
 
 class Branch(Searchable):
     """小区党支部 — belongs to a community, covers one or more compounds."""
 
-    community = fields.ForeignKeyField(
+    community: fields.ForeignKeyRelation[Community] = fields.ForeignKeyField(
         "hub.Community", related_name="branches", on_delete=fields.RESTRICT, db_index=True
     )
     name = fields.CharField(max_length=NAME_LENGTH)
-    compounds = fields.ManyToManyField(
+    compounds: fields.ManyToManyRelation[Compound] = fields.ManyToManyField(
         "hub.Compound",
         related_name="branches",
         through="branch_compound",
@@ -54,17 +59,17 @@ class Member(Searchable):
     phone = fields.CharField(max_length=20, null=True, db_index=True, description="Personal data")
     category = fields.CharEnumField(MemberCategory, db_index=True)
     status = fields.CharEnumField(MemberStatus, default=MemberStatus.ACTIVE, db_index=True)
-    branch = fields.ForeignKeyField(
+    branch: fields.ForeignKeyRelation[Branch] = fields.ForeignKeyField(
         "hub.Branch", related_name="members", on_delete=fields.RESTRICT, db_index=True
     )
-    party_group = fields.ForeignKeyField(
+    party_group: fields.ForeignKeyNullableRelation[PartyGroup] = fields.ForeignKeyField(
         "hub.PartyGroup",
         related_name="members",
         null=True,
         on_delete=fields.SET_NULL,
         db_index=True,
     )
-    home_compound = fields.ForeignKeyField(
+    home_compound: fields.ForeignKeyNullableRelation[Compound] = fields.ForeignKeyField(
         "hub.Compound",
         related_name="residents",
         null=True,
@@ -93,7 +98,7 @@ class Member(Searchable):
 class MemberDuty(Record):
     """A duty a member shows on 亮身份 (宣传员, 勤务兵, 监督员, 和事佬)."""
 
-    member = fields.ForeignKeyField(
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
         "hub.Member", related_name="duties", on_delete=fields.CASCADE, db_index=True
     )
     duty = fields.CharEnumField(Duty, db_index=True)
@@ -107,13 +112,13 @@ class MemberDuty(Record):
 class CommitteeSeat(Record):
     """支委 / 兼职委员 — a seat on a branch committee."""
 
-    branch = fields.ForeignKeyField(
+    branch: fields.ForeignKeyRelation[Branch] = fields.ForeignKeyField(
         "hub.Branch", related_name="committee_seats", on_delete=fields.CASCADE, db_index=True
     )
     role = fields.CharEnumField(SeatRole, db_index=True)
     background = fields.CharEnumField(SeatBackground, default=SeatBackground.RESIDENT_MEMBER)
     person_name = fields.CharField(max_length=50)
-    member = fields.ForeignKeyField(
+    member: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
         "hub.Member",
         related_name="committee_seats",
         null=True,
@@ -130,18 +135,18 @@ class CommitteeSeat(Record):
 class PartyGroup(Record):
     """楼栋党小组 — under a branch, for one or more buildings."""
 
-    branch = fields.ForeignKeyField(
+    branch: fields.ForeignKeyRelation[Branch] = fields.ForeignKeyField(
         "hub.Branch", related_name="party_groups", on_delete=fields.CASCADE, db_index=True
     )
     name = fields.CharField(max_length=NAME_LENGTH)
-    leader = fields.ForeignKeyField(
+    leader: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
         "hub.Member",
         related_name="led_groups",
         null=True,
         on_delete=fields.SET_NULL,
         db_index=True,
     )
-    buildings = fields.ManyToManyField(
+    buildings: fields.ManyToManyRelation[Building] = fields.ManyToManyField(
         "hub.Building", related_name="party_groups", through="party_group_building"
     )
 

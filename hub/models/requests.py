@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 
 from hub.enums import AssigneeKind, RequestAction, RequestCategory, RequestChannel, RequestStatus
 from hub.models.base import NAME_LENGTH, Record
 
+if TYPE_CHECKING:  # the targets of relations, for annotations only
+    from hub.models.accounts import User
+    from hub.models.geography import Compound
+    from hub.models.partners import OwnersCommittee, PropertyCompany
+    from hub.models.party import Member
+
 
 class ResidentRequest(Record):
     """问题收集 → 及时交办 → 快速反应 → 有效解决, each step time-stamped."""
 
-    compound = fields.ForeignKeyField(
+    compound: fields.ForeignKeyRelation[Compound] = fields.ForeignKeyField(
         "hub.Compound", related_name="requests", on_delete=fields.RESTRICT, db_index=True
     )
     category = fields.CharEnumField(RequestCategory, db_index=True)
@@ -23,21 +31,21 @@ class ResidentRequest(Record):
     reporter_contact = fields.CharField(max_length=50, default="", description="Personal data")
     assignee_kind = fields.CharEnumField(AssigneeKind, null=True)
     assignee_name = fields.CharField(max_length=NAME_LENGTH, default="")
-    assignee_member = fields.ForeignKeyField(
+    assignee_member: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
         "hub.Member",
         related_name="assigned_requests",
         null=True,
         on_delete=fields.SET_NULL,
         db_index=True,
     )
-    assignee_company = fields.ForeignKeyField(
+    assignee_company: fields.ForeignKeyNullableRelation[PropertyCompany] = fields.ForeignKeyField(
         "hub.PropertyCompany",
         related_name="assigned_requests",
         null=True,
         on_delete=fields.SET_NULL,
         db_index=True,
     )
-    assignee_committee = fields.ForeignKeyField(
+    assignee_committee: fields.ForeignKeyNullableRelation[OwnersCommittee] = fields.ForeignKeyField(
         "hub.OwnersCommittee",
         related_name="assigned_requests",
         null=True,
@@ -66,13 +74,13 @@ class ResidentRequest(Record):
 class RequestEvent(Record):
     """One step of a request's workflow: who did what, when, from which status."""
 
-    request = fields.ForeignKeyField(
+    request: fields.ForeignKeyRelation[ResidentRequest] = fields.ForeignKeyField(
         "hub.ResidentRequest", related_name="events", on_delete=fields.CASCADE, db_index=True
     )
     action = fields.CharEnumField(RequestAction, db_index=True)
     from_status = fields.CharEnumField(RequestStatus, null=True)
     to_status = fields.CharEnumField(RequestStatus)
-    actor = fields.ForeignKeyField(
+    actor: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "hub.User",
         related_name="request_events",
         null=True,

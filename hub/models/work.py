@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint, UniqueConstraint
 
 from hub.enums import ActivityCategory, DeliveryMode, MeetingLevel, RoomKind, ServiceForce
 from hub.models.base import NAME_LENGTH, Record
 
+if TYPE_CHECKING:  # the targets of relations, for annotations only
+    from hub.models.geography import Community, Compound, District, Street
+    from hub.models.partners import CoBuildingUnit
+    from hub.models.party import Branch, Member
+
 
 class Venue(Record):
     """阵地 — e.g. 幸福邻聚里居民活动中心."""
 
     name = fields.CharField(max_length=NAME_LENGTH)
-    compound = fields.ForeignKeyField(
+    compound: fields.ForeignKeyRelation[Compound] = fields.ForeignKeyField(
         "hub.Compound", related_name="venues", on_delete=fields.CASCADE, db_index=True
     )
-    branch = fields.ForeignKeyField(
+    branch: fields.ForeignKeyNullableRelation[Branch] = fields.ForeignKeyField(
         "hub.Branch", related_name="venues", null=True, on_delete=fields.SET_NULL, db_index=True
     )
     address = fields.CharField(max_length=200, default="")
@@ -35,7 +42,7 @@ class Venue(Record):
 class VenueRoom(Record):
     """A function room of a venue (支部工作室, 议事厅, 便民服务站, 图书角, 党员驿站)."""
 
-    venue = fields.ForeignKeyField(
+    venue: fields.ForeignKeyRelation[Venue] = fields.ForeignKeyField(
         "hub.Venue", related_name="rooms", on_delete=fields.CASCADE, db_index=True
     )
     kind = fields.CharEnumField(RoomKind, db_index=True)
@@ -50,17 +57,17 @@ class ServiceActivity(Record):
     """服务活动 — one service event run under a branch."""
 
     title = fields.CharField(max_length=NAME_LENGTH)
-    branch = fields.ForeignKeyField(
+    branch: fields.ForeignKeyRelation[Branch] = fields.ForeignKeyField(
         "hub.Branch", related_name="activities", on_delete=fields.RESTRICT, db_index=True
     )
-    compound = fields.ForeignKeyField(
+    compound: fields.ForeignKeyNullableRelation[Compound] = fields.ForeignKeyField(
         "hub.Compound",
         related_name="activities",
         null=True,
         on_delete=fields.SET_NULL,
         db_index=True,
     )
-    venue = fields.ForeignKeyField(
+    venue: fields.ForeignKeyNullableRelation[Venue] = fields.ForeignKeyField(
         "hub.Venue", related_name="activities", null=True, on_delete=fields.SET_NULL, db_index=True
     )
     category = fields.CharEnumField(ActivityCategory, db_index=True)
@@ -69,10 +76,10 @@ class ServiceActivity(Record):
     held_at = fields.DatetimeField(db_index=True)
     residents_served = fields.IntField(default=0)
     description = fields.TextField(default="")
-    participants = fields.ManyToManyField(
+    participants: fields.ManyToManyRelation[Member] = fields.ManyToManyField(
         "hub.Member", related_name="activities", through="activity_participant"
     )
-    co_building_units = fields.ManyToManyField(
+    co_building_units: fields.ManyToManyRelation[CoBuildingUnit] = fields.ManyToManyField(
         "hub.CoBuildingUnit", related_name="activities", through="activity_unit"
     )
 
@@ -85,7 +92,7 @@ class ServiceActivity(Record):
 class WeChatGroup(Record):
     """小区微信群."""
 
-    compound = fields.ForeignKeyField(
+    compound: fields.ForeignKeyRelation[Compound] = fields.ForeignKeyField(
         "hub.Compound", related_name="wechat_groups", on_delete=fields.CASCADE, db_index=True
     )
     name = fields.CharField(max_length=NAME_LENGTH)
@@ -108,28 +115,28 @@ class JointMeeting(Record):
     topics = fields.TextField(default="")
     decisions = fields.TextField(default="")
     attendees = fields.TextField(default="", description="出席人员/单位，每行一个")
-    district = fields.ForeignKeyField(
+    district: fields.ForeignKeyNullableRelation[District] = fields.ForeignKeyField(
         "hub.District",
         related_name="joint_meetings",
         null=True,
         on_delete=fields.SET_NULL,
         db_index=True,
     )
-    street = fields.ForeignKeyField(
+    street: fields.ForeignKeyNullableRelation[Street] = fields.ForeignKeyField(
         "hub.Street",
         related_name="joint_meetings",
         null=True,
         on_delete=fields.SET_NULL,
         db_index=True,
     )
-    community = fields.ForeignKeyField(
+    community: fields.ForeignKeyNullableRelation[Community] = fields.ForeignKeyField(
         "hub.Community",
         related_name="joint_meetings",
         null=True,
         on_delete=fields.SET_NULL,
         db_index=True,
     )
-    compound = fields.ForeignKeyField(
+    compound: fields.ForeignKeyNullableRelation[Compound] = fields.ForeignKeyField(
         "hub.Compound",
         related_name="joint_meetings",
         null=True,

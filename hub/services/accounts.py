@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from hub.enums import Role
 from hub.models import ApiToken, CoBuildingUnit, Street, User
@@ -42,10 +43,11 @@ async def ensure_demo_accounts() -> list[DemoAccount]:
     unit = await CoBuildingUnit.filter(agreements__id__isnull=False).order_by("id").first()
     accounts: list[DemoAccount] = []
     for username, role in DEMO_ACCOUNTS:
-        scope = {
+        scopes: dict[Role, dict[str, Any]] = {
             Role.CURATOR: {"street": street} if street else {},
             Role.PARTNER: {"partner_unit": unit} if unit else {},
-        }.get(role, {})
+        }
+        scope = scopes.get(role, {})
         label = next((str(v.name) for v in scope.values()), "")
         if await User.exists(username=username):
             accounts.append(DemoAccount(username, role, None, label))

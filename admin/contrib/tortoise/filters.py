@@ -20,6 +20,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
 
 from admin.contrib.tortoise import tools
+from hub.lookups import lookup
 
 Options = Callable[[], list[tuple[str, str]]]
 SearchQ = Callable[[type[Model], str], Q]
@@ -69,7 +70,7 @@ class FilterEqual(BaseTortoiseFilter):
     op = "equals"
 
     def q(self, value: Any) -> Q:
-        return Q(**{self.column: value})
+        return lookup(self.column, value)
 
     def operation(self) -> Any:
         return lazy_gettext("equals")
@@ -81,8 +82,8 @@ class FilterNotEqual(BaseTortoiseFilter):
     def q(self, value: Any) -> Q:
         # NULL is "not equal" to anything, as a person reads it.
         return Q(
-            Q(**{f"{self.column}__not": value}),
-            Q(**{f"{self.column}__isnull": True}),
+            lookup(f"{self.column}__not", value),
+            lookup(f"{self.column}__isnull", True),
             join_type="OR",
         )
 
@@ -94,7 +95,7 @@ class FilterLike(BaseTortoiseFilter):
     op = "contains"
 
     def q(self, value: Any) -> Q:
-        return Q(**{f"{self.column}__icontains": value})
+        return lookup(f"{self.column}__icontains", value)
 
     def operation(self) -> Any:
         return lazy_gettext("contains")
@@ -114,7 +115,7 @@ class FilterGreater(BaseTortoiseFilter):
     op = "gt"
 
     def q(self, value: Any) -> Q:
-        return Q(**{f"{self.column}__gt": value})
+        return lookup(f"{self.column}__gt", value)
 
     def operation(self) -> Any:
         return lazy_gettext("greater than")
@@ -124,7 +125,7 @@ class FilterSmaller(BaseTortoiseFilter):
     op = "lt"
 
     def q(self, value: Any) -> Q:
-        return Q(**{f"{self.column}__lt": value})
+        return lookup(f"{self.column}__lt", value)
 
     def operation(self) -> Any:
         return lazy_gettext("smaller than")
@@ -140,9 +141,9 @@ class FilterEmpty(BaseTortoiseFilter, filters.BaseBooleanFilter):
         self.text = text
 
     def q(self, value: Any) -> Q:
-        empty = Q(**{f"{self.column}__isnull": True})
+        empty = lookup(f"{self.column}__isnull", True)
         if self.text:
-            empty = Q(empty, Q(**{self.column: ""}), join_type="OR")
+            empty = Q(empty, lookup(self.column, ""), join_type="OR")
         return empty if value == "1" else ~empty
 
     def operation(self) -> Any:
@@ -160,7 +161,7 @@ class FilterInList(BaseTortoiseFilter):
         return [part.strip() for part in value.split(",") if part.strip()]
 
     def q(self, value: Any) -> Q:
-        return Q(**{f"{self.column}__in": value or []})
+        return lookup(f"{self.column}__in", value or [])
 
     def operation(self) -> Any:
         return lazy_gettext("in list")
@@ -170,7 +171,7 @@ class FilterNotInList(FilterInList):
     op = "not_in_list"
 
     def q(self, value: Any) -> Q:
-        return Q(~super().q(value), Q(**{f"{self.column}__isnull": True}), join_type="OR")
+        return Q(~super().q(value), lookup(f"{self.column}__isnull", True), join_type="OR")
 
     def operation(self) -> Any:
         return lazy_gettext("not in list")
@@ -397,7 +398,7 @@ class RelatedSearchFilter(BaseTortoiseFilter):
 
     def q(self, value: Any) -> Q:
         matching = self.related.filter(self.search(self.related, value)).values("id")
-        return Q(**{f"{self.column}__in": Subquery(matching)})
+        return lookup(f"{self.column}__in", Subquery(matching))
 
     def operation(self) -> Any:
         return lazy_gettext("contains")

@@ -18,7 +18,7 @@ import io
 import json
 import logging
 import time
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -41,6 +41,7 @@ from admin.contrib.tortoise import tools
 from admin.contrib.tortoise.ajax import QueryAjaxModelLoader
 from admin.contrib.tortoise.filters import BaseTortoiseFilter, FilterConverter
 from admin.contrib.tortoise.form import ModelConverter, form_field_name, get_form
+from hub.lookups import lookup
 from hub.spreadsheet import csv_row, xlsx_row
 
 log = logging.getLogger("linju.admin")
@@ -51,13 +52,23 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 
 def default_search(model: type[Model], fields: Sequence[str], term: str) -> Q:
     """Any of ``fields`` contains ``term`` (case-insensitive)."""
-    return Q(*(Q(**{f"{name}__icontains": term}) for name in fields), join_type=Q.OR)
+    return Q(*(lookup(f"{name}__icontains", term) for name in fields), join_type=Q.OR)
 
 
 class ModelView(BaseModelView):
     """A model view over a Tortoise model. Subclasses may override ``get_scope`` (rows
     the current user may see), ``related_scope`` (choices of relation fields),
     ``search_q`` (what the search box matches) and the write coroutines."""
+
+    # flask-admin declares these through casts of its ObsoleteAttr descriptor, which mypy
+    # cannot follow; declared here with their types (the values are flask-admin's).
+    column_type_formatters: dict[type, Any] | None = None
+    column_type_formatters_detail: dict[type, Any] | None = None
+    column_type_formatters_export: dict[type, Any] | None = None
+    column_searchable_list: Sequence[str] | None = None
+    form_columns: Sequence[str] | None = None
+    form_args: dict[str, dict[str, Any]] | None = None
+    form_extra_fields: dict[str, Any] | None = None
 
     named_filter_urls = True
     can_view_details = True
@@ -579,7 +590,7 @@ class ModelView(BaseModelView):
         """CSV in UTF-8 with a BOM, so that Excel shows the Chinese text right."""
         titles, rows = self._export_rows()
 
-        def generate() -> Iterable[str]:
+        def generate() -> Iterator[str]:
             out = io.StringIO()
             writer = csv.writer(out)
             out.write("\ufeff")
