@@ -6,8 +6,11 @@ must be equal; a query that does not compile fails the test.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from hub import models as m
 from schema.node import NODE_MODELS
 from tests import test_permissions
 from tests.api_data import gid, schema_for
@@ -63,3 +66,32 @@ async def test_every_root_connection(settings, fixture: Fixture, role: str) -> N
         )
         want, have = await both(settings, query, who)
         assert want == have, (type_name, role)
+
+
+AUDIT_VALUES = """
+{
+  auditLog(where: {entity: {eq: "ParityTest"}}) {
+    nodes { id at entity before after }
+  }
+}
+"""
+
+
+async def test_json_values_of_the_audit_log(settings, fixture: Fixture) -> None:
+    # given entries whose before/after hold nested objects, arrays, unicode, numbers, nulls
+    values = [
+        ({"name": "甲社区", "phone": "13800000000"}, {"name": "乙社区", "n": [1, 2.5, None]}),
+        (None, {"deep": {"list": [{"a": True}, {"b": "x\"y"}]}, "emoji": "🎉"}),
+        ({"empty": {}, "none": []}, None),
+    ]
+    for before, after in values:
+        await m.AuditLog.create(action="UPDATE", entity="ParityTest", before=before, after=after)
+    # when both read paths answer, as the admin and as a reader (who reads none)
+    for role in ("admin", "reader"):
+        want, have = await both(settings, AUDIT_VALUES, viewer(role, fixture))
+        # then they agree, and the admin reads back what was written
+        assert want == have, role
+    admin_want, _ = await both(settings, AUDIT_VALUES, viewer("admin", fixture))
+    nodes = admin_want["data"]["auditLog"]["nodes"]
+    read = sorted(json.dumps([n["before"], n["after"]], sort_keys=True) for n in nodes)
+    assert read == sorted(json.dumps([b, a], sort_keys=True) for b, a in values)

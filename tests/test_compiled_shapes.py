@@ -118,8 +118,6 @@ def test_errors_are_left_to_the_resolvers(settings: Settings, query: str) -> Non
 # Fields the compiler does not write in SQL: a query selecting one of them is answered
 # by the resolvers (counted in linju_read_fallback_total). Keep this list short.
 FALLS_BACK = {
-    "AuditLog.before",  # JSON columns
-    "AuditLog.after",
     "ResidentRequest.overdue",  # computed in Python at request time
     "Query.statistics",  # aggregate SQL of its own (schema/statistics.py)
     "Query.viewer",  # the caller's account

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Column kinds the compiler writes; any other field type falls back.
-KINDS = frozenset({"int", "float", "str", "bool", "date", "datetime", "enum"})
+KINDS = frozenset({"int", "float", "str", "bool", "date", "datetime", "enum", "json"})
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,10 @@ class Dialect:
     def datetime(self, column: str) -> str:
         raise NotImplementedError
 
+    def json(self, column: str) -> str:
+        """A JSON column's value as JSON (not as a string holding JSON)."""
+        raise NotImplementedError
+
     def base64(self, text: str, *, max_length: int, urlsafe: bool) -> str:
         raise NotImplementedError
 
@@ -100,6 +104,9 @@ class Postgres(Dialect):
 
     def boolean(self, expression: str) -> str:
         return f"({expression})"
+
+    def json(self, column: str) -> str:
+        return column  # jsonb: json_build_object and json_agg embed it as it is
 
     def datetime(self, column: str) -> str:
         # Python's isoformat: microseconds only when not zero, the offset as +00:00.
@@ -160,6 +167,9 @@ class Sqlite(Dialect):
             f"json(CASE WHEN ({expression}) IS NULL THEN NULL "
             f"WHEN ({expression}) THEN 'true' ELSE 'false' END)"
         )
+
+    def json(self, column: str) -> str:
+        return f"json({column})"  # stored as text: json() makes it JSON again
 
     def datetime(self, column: str) -> str:
         # Stored by Tortoise as isoformat(" ") in UTC; read back as isoformat().

@@ -249,6 +249,8 @@ class Compiler:
             return self.dialect.boolean(ref)
         if kind == "datetime":
             return self.dialect.datetime(ref)
+        if kind == "json":
+            return self.dialect.json(ref)
         if kind == "enum":
             cases = " ".join(
                 f"WHEN {self._stored(value)} THEN {literal(name)}"

@@ -32,6 +32,7 @@ _SCALARS = {
     "Boolean": "bool",
     "Date": "date",
     "DateTime": "datetime",
+    "JSON": "json",
 }
 _MASKS: dict[Any, str] = {mask_phone: "phone", mask_name: "name", hide: "hide"}
 
