@@ -100,7 +100,11 @@ def cursor_values(row: Model, order: OrderSpec) -> list[Any]:
 
 
 def encode_cursor(tag: str, values: Sequence[Any]) -> str:
-    payload = json.dumps({"o": tag, "v": [_jsonable(v) for v in values]}, separators=(",", ":"))
+    # Text as UTF-8 rather than \u escapes: the compiled read path writes the same
+    # payload in SQL (to_json); cursors made before still decode.
+    payload = json.dumps(
+        {"o": tag, "v": [_jsonable(v) for v in values]}, separators=(",", ":"), ensure_ascii=False
+    )
     return base64.urlsafe_b64encode(payload.encode()).decode()
 
 

@@ -52,6 +52,20 @@ class Dialect:
     def text_of_int(self, column: str) -> str:
         return f"coalesce(CAST({column} AS TEXT), 'null')"
 
+    # Kinds of ordered columns whose cursors this dialect writes (see cursor_value).
+    cursor_kinds = frozenset({"int", "bool"})
+
+    def cursor_value(self, column: str, kind: str) -> str:
+        """A cursor value's JSON text, as resolvers.pagination.encode_cursor writes it."""
+        if kind == "int":
+            return self.text_of_int(column)
+        if kind == "bool":
+            return (
+                f"CASE WHEN {column} IS NULL THEN 'null' "
+                f"WHEN {column} THEN 'true' ELSE 'false' END"
+            )
+        raise LookupError(kind)
+
     def integer(self, placeholder: str) -> str:
         return f"CAST({placeholder} AS INTEGER)"
 
@@ -104,6 +118,17 @@ class Postgres(Dialect):
 
     def boolean(self, expression: str) -> str:
         return f"({expression})"
+
+    # Text takes to_json, which escapes exactly as Python's json.dumps(ensure_ascii=False);
+    # SQLite's unrolled base64 reads characters, not UTF-8 bytes, so it keeps to int/bool.
+    cursor_kinds = frozenset({"int", "bool", "str", "date", "datetime"})
+
+    def cursor_value(self, column: str, kind: str) -> str:
+        if kind in ("str", "date"):
+            return f"coalesce(to_json({column})::text, 'null')"
+        if kind == "datetime":
+            return f"coalesce('\"' || {self.datetime(column)} || '\"', 'null')"
+        return super().cursor_value(column, kind)
 
     def json(self, column: str) -> str:
         return column  # jsonb: json_build_object and json_agg embed it as it is

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from enum import Enum
 from typing import Any
 
 import orjson
@@ -41,6 +42,11 @@ class Unsupported(Exception):
     def __init__(self, field: str) -> None:
         super().__init__(field)
         self.field = field
+
+
+def _stored_value(value: Any) -> Any:
+    """A keyset value as the column stores it (an enum member by its value)."""
+    return value.value if isinstance(value, Enum) else value
 
 
 def q(name: str) -> str:
@@ -431,14 +437,15 @@ class Compiler:
             raise Unsupported(f"{node.name}.orderBy") from None
 
     def _cursor(self, node: NodeType, page: Page, p: str) -> str:
-        """resolvers.pagination.encode_cursor in SQL: integer keys only."""
+        """resolvers.pagination.encode_cursor in SQL, for the kinds the dialect writes."""
         values = []
         for name, _ in page.order:
             column, _, kind = self._order_column(node, name)
-            if kind != "int":
+            if kind not in self.dialect.cursor_kinds:
                 raise Unsupported(f"{node.name}.cursor")
-            values.append(self.dialect.text_of_int(f"{p}.{q(column)}"))
+            values.append(self.dialect.cursor_value(f"{p}.{q(column)}", kind))
         text = literal(text_prefix(page.tag)) + " || " + " || ',' || ".join(values) + " || ']}'"
+        # (only SQLite's base64 needs the length: its cursors hold integers and booleans)
         length = len(text_prefix(page.tag)) + len(values) * (INTEGER_TEXT + 1) + 2
         return self.dialect.base64(text, max_length=length, urlsafe=True)
 
@@ -462,10 +469,10 @@ class Compiler:
             clauses: list[str] = []
             for i, (name, desc) in enumerate(page.order):
                 column, nullable, kind = self._order_column(node, name)
-                if kind != "int":
+                if kind not in self.dialect.cursor_kinds:
                     raise Unsupported(f"{node.name}.cursor")
                 ref = f"{x}.{q(column)}"
-                value = values[i]
+                value = _stored_value(values[i])
                 greater = after != desc
                 if greater:
                     compare = (
@@ -483,7 +490,7 @@ class Compiler:
                     equal.append(
                         f"{prior_ref} IS NULL"
                         if prior_value is None
-                        else f"{prior_ref} = {self.param(prior_value)}"
+                        else f"{prior_ref} = {self.param(_stored_value(prior_value))}"
                     )
                 clauses.append("(" + " AND ".join([*equal, compare]) + ")")
             where.append("(" + " OR ".join(clauses) + ")" if clauses else "1 = 0")

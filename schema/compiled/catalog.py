@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from enum import Enum
 from typing import Any
 
 from graphql import (
@@ -171,8 +173,21 @@ def _graphql_name(gql: GraphQLObjectType, python_name: str) -> str | None:
 
 
 def _kind_of_python(kind: Any) -> str:
-    if kind is int:
+    """The kind of an ordered column, as the compiler writes its cursors and keysets."""
+    if not isinstance(kind, type):
+        return "other"
+    if issubclass(kind, bool):
+        return "bool"
+    if issubclass(kind, Enum) and not issubclass(kind, int | str):
+        return "other"
+    if issubclass(kind, int):
         return "int"
+    if issubclass(kind, str):
+        return "str"
+    if issubclass(kind, dt.datetime):
+        return "datetime"
+    if issubclass(kind, dt.date):
+        return "date"
     return "other"
 
 
