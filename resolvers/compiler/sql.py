@@ -306,7 +306,7 @@ class Compiler:
             if parent is None or parent[1].through is None:
                 return f"{q(node.table)} {x}"
             relation = parent[1]
-            assert relation.through_target
+            assert relation.through is not None and relation.through_target is not None
             return (
                 f"{q(node.table)} {x} JOIN {q(relation.through)} {x}_r "
                 f"ON {x}_r.{q(relation.through_target)} = {x}.{q(node.pk)}"

@@ -12,6 +12,7 @@ from graphql import (
     GraphQLSchema,
     get_named_type,
 )
+from strawberry.types import get_object_definition, has_object_definition
 from tortoise.models import Model
 
 from hub.access.personal import PERSONAL_FIELDS, hide, mask_name, mask_phone
@@ -142,7 +143,7 @@ def _strawberry_type(type_name: str, model: type[Model]) -> Any:
     from schema import query  # noqa: F401  (the types are defined by importing it)
 
     for cls in _node_classes():
-        definition = cls.__strawberry_definition__
+        definition = get_object_definition(cls, strict=True)
         if definition.name == type_name:
             return definition
     return None
@@ -160,7 +161,7 @@ def _node_classes() -> list[type]:
         if cls in seen:
             continue
         seen.add(cls)
-        if hasattr(cls, "__strawberry_definition__"):
+        if has_object_definition(cls):
             found.append(cls)
         stack.extend(cls.__subclasses__())
     return found
