@@ -40,6 +40,8 @@ ROW_LIST = "row_list"
 # (model, its key field, the enum field).
 ENUM_LIST = "enum_list"
 RELATED = "related"
+# A boolean computed from the request's clock: a hub.services.requests.Deadline.
+DEADLINE = "deadline"
 
 
 @strawberry.schema_directive(

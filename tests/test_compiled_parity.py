@@ -95,3 +95,44 @@ async def test_json_values_of_the_audit_log(settings, fixture: Fixture) -> None:
     nodes = admin_want["data"]["auditLog"]["nodes"]
     read = sorted(json.dumps([n["before"], n["after"]], sort_keys=True) for n in nodes)
     assert read == sorted(json.dumps([b, a], sort_keys=True) for b, a in values)
+
+
+OVERDUE = """query($ids: [ID!]!) {
+  nodes(ids: $ids) { ... on ResidentRequest { status dueAt overdue } }
+}"""
+
+
+async def test_overdue_is_the_services_rule_at_the_requests_clock(settings, fixture: Fixture):
+    # given requests with a deadline passed, to come or none, resolved or not
+    import datetime as dt
+
+    from hub.enums import RequestStatus
+
+    template = fixture.world.requests[0]
+    now = dt.datetime.now(dt.UTC)
+    cases = [
+        (RequestStatus.ASSIGNED, now - dt.timedelta(days=1), True),
+        (RequestStatus.RESPONDED, now - dt.timedelta(seconds=5), True),
+        (RequestStatus.ASSIGNED, now + dt.timedelta(days=1), False),
+        (RequestStatus.RESOLVED, now - dt.timedelta(days=1), False),
+        (RequestStatus.COLLECTED, None, False),
+    ]
+    ids = []
+    for status, due, _ in cases:
+        row = await m.ResidentRequest.create(
+            compound_id=template.compound_id,  # type: ignore[attr-defined]
+            category=template.category,
+            channel=template.channel,
+            status=status,
+            description="路灯不亮",
+            collected_at=now - dt.timedelta(days=3),
+            due_at=due,
+        )
+        ids.append(gid(row))
+    # when both read paths answer, as every role
+    for role in ROLES:
+        want, have = await both(settings, OVERDUE, viewer(role, fixture), ids=ids)
+        # then they agree, and say what the rule says
+        assert want == have, role
+    admin, _ = await both(settings, OVERDUE, viewer("admin", fixture), ids=ids)
+    assert [n["overdue"] for n in admin["data"]["nodes"]] == [c[2] for c in cases]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 from tortoise.expressions import Q
@@ -27,6 +28,7 @@ from hub.enums import (
     RequestChannel,
     RequestStatus,
 )
+from hub.lookups import lookup
 from hub.services import audit
 from hub.services.errors import (
     INVALID_TRANSITION,
@@ -313,18 +315,28 @@ async def history(*, request_id: int, actor: Viewer | None = None) -> list[Any]:
     return await m.RequestEvent.filter(request_id=request_id).order_by("at", "id")
 
 
+@dataclass(frozen=True)
+class Deadline:
+    """A record is overdue when its ``due`` time has passed and its ``status`` is not
+    ``done``. As data, so the compiled read path can write the same rule in SQL."""
+
+    due: str
+    status: str
+    done: RequestStatus
+
+
+OVERDUE = Deadline(due="due_at", status="status", done=RequestStatus.RESOLVED)
+
+
 def overdue_q(now: dt.datetime) -> Q:
     """Requests past their deadline and not resolved: ``ResidentRequest.filter(overdue_q(now))``."""
-    return Q(due_at__lt=now) & ~Q(status=RequestStatus.RESOLVED)
+    return lookup(f"{OVERDUE.due}__lt", now) & ~lookup(OVERDUE.status, OVERDUE.done)
 
 
 def is_overdue(request: Any, now: dt.datetime) -> bool:
     """The same rule as ``overdue_q``, for a loaded request."""
-    return (
-        request.due_at is not None
-        and request.due_at < now
-        and request.status is not RequestStatus.RESOLVED
-    )
+    due = getattr(request, OVERDUE.due)
+    return due is not None and due < now and getattr(request, OVERDUE.status) is not OVERDUE.done
 
 
 # --- machinery -------------------------------------------------------------------------------

@@ -70,6 +70,16 @@ class EnumList:
 
 
 @dataclass(frozen=True)
+class Deadline:
+    """True when ``due`` (a time column) is before the request's clock and ``status`` is
+    not ``done`` (its stored value)."""
+
+    due: str
+    status: str
+    done: Any
+
+
+@dataclass(frozen=True)
 class NodeType:
     name: str
     table: str
@@ -81,6 +91,7 @@ class NodeType:
     to_many: dict[str, ToMany] = field(default_factory=dict)
     row_lists: dict[str, RowList] = field(default_factory=dict)
     enum_lists: dict[str, EnumList] = field(default_factory=dict)
+    deadlines: dict[str, Deadline] = field(default_factory=dict)
     # model field name → (column, nullable, kind): what orderBy and cursors read
     order_columns: dict[str, tuple[str, bool, str]] = field(default_factory=dict)
 

@@ -7,6 +7,7 @@ filled per request (see :class:`ViewerValue`).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
@@ -30,6 +31,14 @@ class VariableValue:
 
 
 @dataclass(frozen=True)
+class ClockValue:
+    """The request's clock (an aware UTC datetime), one reading per request."""
+
+
+CLOCK = ClockValue()
+
+
+@dataclass(frozen=True)
 class Statement:
     """One root field's SQL: its response key, the text and the parameters."""
 
@@ -40,10 +49,17 @@ class Statement:
     # The answer's JSON when it needs no database (a root ``__typename``): not sent.
     constant: str | None = None
 
-    def bind(self, viewer: Any, variables: Mapping[str, Any] | None = None) -> list[Any]:
+    def bind(
+        self,
+        viewer: Any,
+        variables: Mapping[str, Any] | None = None,
+        now: dt.datetime | None = None,
+    ) -> list[Any]:
         values: list[Any] = []
         for p in self.params:
-            if isinstance(p, ViewerValue):
+            if isinstance(p, ClockValue):
+                values.append(now or dt.datetime.now(dt.UTC))
+            elif isinstance(p, ViewerValue):
                 values.append(getattr(viewer, p.attribute))
             elif isinstance(p, VariableValue):
                 values.append(p.read((variables or {}).get(p.name)))

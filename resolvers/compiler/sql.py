@@ -20,7 +20,7 @@ import orjson
 
 from resolvers.compiler.catalog import Catalog, Column, EnumList, NodeType, RowList, ToMany
 from resolvers.compiler.dialect import Dialect, literal
-from resolvers.compiler.plan import Statement
+from resolvers.compiler.plan import CLOCK, Statement
 from resolvers.compiler.tree import Fragment, Page, Selection
 
 # Parameters are marked while the text is assembled (pieces are built inside out) and
@@ -192,6 +192,13 @@ class Compiler:
         values = node.enum_lists.get(name)
         if values is not None:
             return self._enum_list(node, values, child, x)
+        deadline = node.deadlines.get(name)
+        if deadline is not None:
+            due = f"{x}.{q(deadline.due)}"
+            return self.dialect.boolean(
+                f"{due} IS NOT NULL AND {due} < {self.param(CLOCK)} "
+                f"AND {x}.{q(deadline.status)} <> {self._stored(deadline.done)}"
+            )
         relation = node.to_many.get(name)
         if relation is not None and child.page is not None:
             target = self.catalog[relation.target]

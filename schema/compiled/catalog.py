@@ -19,6 +19,7 @@ from hub.access.personal import PERSONAL_FIELDS, hide, mask_name, mask_phone
 from resolvers.compiler.catalog import (
     Catalog,
     Column,
+    Deadline,
     EnumList,
     NodeType,
     RowList,
@@ -26,7 +27,7 @@ from resolvers.compiler.catalog import (
     ToOne,
 )
 from resolvers.queries import Relation
-from schema.fields import ENUM_LIST, PERSONAL, RELATED, REVERSE_ONE, ROW_LIST, TO_ONE
+from schema.fields import DEADLINE, ENUM_LIST, PERSONAL, RELATED, REVERSE_ONE, ROW_LIST, TO_ONE
 from schema.node import NODE_MODELS, TYPE_NAMES
 
 _SCALARS = {
@@ -55,6 +56,7 @@ def build_catalog(schema: GraphQLSchema) -> Catalog:
         to_many: dict[str, ToMany] = {}
         row_lists: dict[str, RowList] = {}
         enum_lists: dict[str, EnumList] = {}
+        deadlines: dict[str, Deadline] = {}
         for f in definition.fields if definition else ():
             name = _graphql_name(gql, f.python_name)
             if name is None:
@@ -97,6 +99,12 @@ def build_catalog(schema: GraphQLSchema) -> Catalog:
                 if enum_list is not None:
                     enum_lists[name] = enum_list
                 continue
+            if DEADLINE in f.metadata:
+                rule = f.metadata[DEADLINE]
+                deadlines[name] = Deadline(
+                    due=projection[rule.due], status=projection[rule.status], done=rule.done.value
+                )
+                continue
             if f.base_resolver is not None and not f.metadata.get(PERSONAL):
                 continue  # computed in Python: not compiled
             column = _column(model, f.python_name, gql.fields[name].type)
@@ -119,6 +127,7 @@ def build_catalog(schema: GraphQLSchema) -> Catalog:
             to_many=to_many,
             row_lists=row_lists,
             enum_lists=enum_lists,
+            deadlines=deadlines,
             order_columns=order_columns,
         )
     return catalog

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections import OrderedDict
@@ -317,6 +318,7 @@ class ReadPath:
     ) -> ExecutionResult:
         db: Any = None
         data: dict[str, Any] = {}
+        now = dt.datetime.now(dt.UTC)  # one clock reading per request, as the resolvers
         for statement in plan.statements:
             if statement.constant is not None:
                 data[statement.key] = orjson.Fragment(statement.constant)
@@ -324,7 +326,8 @@ class ReadPath:
             if db is None:  # chosen only when asked (a router's choice costs a QuerySet)
                 db = _read_connection()
             try:
-                _, rows = await db.execute_query(statement.sql, statement.bind(viewer, variables))
+                values = statement.bind(viewer, variables, now)
+                _, rows = await db.execute_query(statement.sql, values)
             except OperationalError as exc:
                 if "parser stack overflow" in str(exc):
                     raise TooDeep(statement.field) from exc

@@ -33,6 +33,7 @@ from hub.access import Viewer, row_scope
 from hub.settings import Settings
 from resolvers.compiler.catalog import (
     Catalog,
+    NodeType,
 )
 from resolvers.compiler.plan import VariableValue, ViewerValue
 from resolvers.compiler.sql import Unsupported
@@ -174,7 +175,7 @@ class Walk:
             name = group[0].name.value
             if name == "__typename":
                 out.append(Selection(key=key, name=name, literal=type_name))
-            elif name in ("id", "rowId") or name in node_type.scalars:
+            elif name in ("id", "rowId") or _is_column(node_type, name):
                 out.append(Selection(key=key, name=name))
             elif name in node_type.to_one:
                 target = node_type.to_one[name].target
@@ -460,3 +461,8 @@ def render(model: type[Model], q: Q) -> Fragment | None:
         sql=sql,
         params=tuple(ViewerValue("unit_id") if p == UNIT_SENTINEL else p for p in params),
     )
+
+
+def _is_column(node_type: NodeType, name: str) -> bool:
+    """A value of the row itself: a column, or a rule over columns (a deadline)."""
+    return name in node_type.scalars or name in node_type.deadlines

@@ -13,9 +13,9 @@ from strawberry.types import Info
 
 from hub import models as m
 from hub.access import row_scope
-from hub.services.requests import is_overdue
+from hub.services.requests import OVERDUE, is_overdue
 from schema.enums import AssigneeKind, RequestAction, RequestCategory, RequestChannel, RequestStatus
-from schema.fields import ROW_LIST, personal, related, to_one
+from schema.fields import DEADLINE, ROW_LIST, personal, related, to_one
 from schema.node import Node, node_type
 from schema.types import refs as r
 from schema.types.record import RecordFields
@@ -103,6 +103,7 @@ class ResidentRequest(Node, RecordFields):
     )
     overdue: bool = strawberry.field(
         resolver=_overdue,
+        metadata={DEADLINE: OVERDUE},
         description="已超期：过了办理时限仍未解决 Past its due time and not resolved",
     )
     history = strawberry.field(
