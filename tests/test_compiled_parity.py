@@ -136,3 +136,37 @@ async def test_overdue_is_the_services_rule_at_the_requests_clock(settings, fixt
         assert want == have, role
     admin, _ = await both(settings, OVERDUE, viewer("admin", fixture), ids=ids)
     assert [n["overdue"] for n in admin["data"]["nodes"]] == [c[2] for c in cases]
+
+
+VIEWER = """{
+  viewer { __typename id username displayName role street { name } community { name }
+           partnerUnit { name } }
+  me: viewer { username }
+}"""
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_the_viewers_own_account(settings, fixture: Fixture, role: str) -> None:
+    # given a caller in each role, signed in with an account of its own (or anonymous)
+    import dataclasses
+
+    from hub.enums import Role
+
+    who = viewer(role, fixture)
+    if who.role is not None:
+        account = await m.User.create(
+            username=f"{fixture.world.street.name}-{role}",
+            password_hash="-",
+            role=who.role,
+            street_id=who.street_id,
+            partner_unit_id=who.unit_id if who.role is Role.PARTNER else None,
+        )
+        who = dataclasses.replace(who, user_id=account.id)
+    # when both read paths answer `viewer`
+    want, have = await both(settings, VIEWER, who)
+    # then they agree: the account by the caller's id, null for anonymous
+    assert want == have
+    if who.role is None:
+        assert want["data"] == {"viewer": None, "me": None}
+    else:
+        assert want["data"]["me"] == {"username": f"{fixture.world.street.name}-{role}"}

@@ -21,7 +21,7 @@ import orjson
 from resolvers.compiler.catalog import Catalog, Column, EnumList, NodeType, RowList, ToMany
 from resolvers.compiler.dialect import Dialect, literal
 from resolvers.compiler.plan import CLOCK, Statement
-from resolvers.compiler.tree import Fragment, Page, Selection
+from resolvers.compiler.tree import Fragment, Key, Page, Selection
 
 # Parameters are marked while the text is assembled (pieces are built inside out) and
 # numbered in order of appearance at the end.
@@ -138,7 +138,7 @@ class Compiler:
             return "json_build_array(" + ", ".join(items) + ")"
         return "json_array(" + ", ".join(self.dialect.embed(i) for i in items) + ")"
 
-    def _node(self, selection: Selection, target: tuple[str, int] | None) -> str:
+    def _node(self, selection: Selection, target: tuple[str, Key] | None) -> str:
         if target is None:
             return "NULL"
         type_name, pk = target

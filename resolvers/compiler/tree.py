@@ -9,6 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from resolvers.compiler.plan import VariableValue, ViewerValue
+
+# A primary key: known when compiled, or read per request (a variable, the viewer's own).
+Key = int | VariableValue | ViewerValue
+
 
 @dataclass(frozen=True)
 class Fragment:
@@ -44,7 +49,7 @@ class Selection:
     children: tuple[Selection, ...] = ()
     page: Page | None = None
     scope: Fragment | None = None  # the row scope of a to-one target
-    node_ids: tuple[tuple[str, int] | None, ...] | None = None
+    node_ids: tuple[tuple[str, Key] | None, ...] | None = None
     literal: str | None = None  # ``__typename``: the type's name
     plural: bool = False  # ``nodes(ids)``: a list, not one node
     scopes: dict[str, Fragment] = field(default_factory=dict)  # node/nodes: per type

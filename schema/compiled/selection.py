@@ -116,11 +116,27 @@ class Walk:
             return Selection(key=key, name=name, literal=query_type.name)
         if name in ("node", "nodes"):
             return self.node(key, name, nodes, query_type)
+        if name == ACCOUNT_FIELD:
+            return self.account(key, nodes, query_type)
         type_name = listed_type(self.schema, query_type, name)
         if type_name is None:
             raise Unsupported(name)
         args = self.arguments(query_type, nodes[0])
         return self.connection(key, name, type_name, nodes, args, searchable="search" in args)
+
+    def account(
+        self, key: str, nodes: list[FieldNode], query_type: GraphQLObjectType
+    ) -> Selection:
+        """``viewer``: the caller's own account by its id (null when anonymous), read
+        whatever the row scopes say, as its resolver does; what is under it is scoped."""
+        runtime = get_named_type(query_type.fields[ACCOUNT_FIELD].type)
+        assert isinstance(runtime, GraphQLObjectType)
+        return Selection(
+            key=key,
+            name=ACCOUNT_FIELD,
+            node_ids=((runtime.name, ViewerValue("user_id")),),
+            by_type={runtime.name: self.object(runtime.name, runtime, nodes)},
+        )
 
     def node(
         self, key: str, name: str, nodes: list[FieldNode], query_type: GraphQLObjectType
@@ -412,6 +428,10 @@ def _model_named(name: str) -> type[Model]:
     model = getattr(m, name)
     assert isinstance(model, type) and issubclass(model, Model)
     return model
+
+
+# The root field that reads the caller's own account (schema.auth).
+ACCOUNT_FIELD = "viewer"
 
 
 def listed_type(schema: GraphQLSchema, query_type: GraphQLObjectType, name: str) -> str | None:
