@@ -14,6 +14,7 @@ import os
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -372,42 +373,38 @@ def createuser(
     generate: bool,
 ) -> None:
     """Create an account; the password is prompted twice, or generated with --generate."""
-    from hub.passwords import generate_password, password_problem
+    from hub.enums import Role
+    from hub.passwords import generate_password
 
-    role = role.upper()
-    if role == "CURATOR" and not (street or community):
-        fail("维护员需要 --street 或 --community 作为范围 (a CURATOR needs a scope)")
-    if role == "PARTNER" and not unit:
-        fail("共建单位账号需要 --unit (a PARTNER needs its co-building unit)")
-    if role != "CURATOR" and (street or community):
-        fail("只有维护员 (CURATOR) 有街道/社区范围 (only a CURATOR takes --street/--community)")
-    if role != "PARTNER" and unit:
-        fail("只有共建单位账号 (PARTNER) 可指定 --unit (only a PARTNER takes --unit)")
+    account = NewAccount(
+        username=username,
+        role=Role[role.upper()],
+        street=street,
+        community=community,
+        unit=unit,
+        display_name=display_name,
+    )
+    from hub.services.accounts import scope_errors
 
+    if bag := scope_errors(
+        role=account.role,
+        has_street=bool(street),
+        has_community=bool(community),
+        has_unit=bool(unit),
+    ):
+        fail("; ".join(e.message for e in bag.errors))
     settings = load_settings()
-    asyncio.run(_check_username_free(settings, username))
+    asyncio.run(_create_account(settings, account, None))  # checked before the password
     if generate:
         password = generate_password()
     else:
         password = click.prompt(
             "密码 (password)", hide_input=True, confirmation_prompt="再次输入 (repeat)"
         )
-        if problem := password_problem(password):
-            fail(problem)
-    asyncio.run(
-        _create_user(settings, username, role, street, community, unit, display_name, password)
-    )
-    click.echo(f"已创建用户 (created user) {username} [{role}]")
+    asyncio.run(_create_account(settings, account, password))
+    click.echo(f"已创建用户 (created user) {username} [{account.role.value}]")
     if generate:
         click.echo(f"密码 (password, shown once): {password}")
-
-
-async def _check_username_free(settings: Settings, username: str) -> None:
-    from hub.models import User
-
-    async with hub_database(settings):
-        if await User.exists(username=username):
-            fail(f"用户名已存在 (username taken): {username}")
 
 
 async def _find_by_name(model: Any, name: str, label: str) -> Any:
@@ -429,38 +426,46 @@ async def _find_by_name(model: Any, name: str, label: str) -> Any:
     return rows[0]
 
 
-async def _create_user(
-    settings: Settings,
-    username: str,
-    role: str,
-    street: str | None,
-    community: str | None,
-    unit: str | None,
-    display_name: str,
-    password: str,
-) -> None:
-    from hub.enums import Role
-    from hub.models import CoBuildingUnit, Community, Street, User
-    from hub.passwords import hash_password
+@dataclass(frozen=True)
+class NewAccount:
+    """What ``linju createuser`` was told, places by name."""
+
+    username: str
+    role: Any
+    street: str | None
+    community: str | None
+    unit: str | None
+    display_name: str
+
+
+async def _create_account(settings: Settings, new: NewAccount, password: str | None) -> None:
+    """Through the account service (scope rules, audit); with no password, only check."""
+    from hub.models import CoBuildingUnit, Community, Street
+    from hub.services.accounts import check_new_account, create_account
+    from hub.services.errors import ServiceError
 
     async with hub_database(settings):
-        scope: dict[str, Any] = {}
-        if street:
-            scope["street"] = await _find_by_name(Street, street, "街道")
-        if community:
-            found = await _find_by_name(Community, community, "社区")
-            if street and found.street_id != scope["street"].id:
-                fail(f"社区 {community} 不属于街道 {street} (community not in that street)")
-            scope["community"] = found
-        if unit:
-            scope["partner_unit"] = await _find_by_name(CoBuildingUnit, unit, "共建单位")
-        await User.create(
-            username=username,
-            display_name=display_name,
-            password_hash=hash_password(password),
-            role=Role[role],
-            **scope,
-        )
+        places = {
+            "street": await _find_by_name(Street, new.street, "街道") if new.street else None,
+            "community": (
+                await _find_by_name(Community, new.community, "社区") if new.community else None
+            ),
+            "unit": await _find_by_name(CoBuildingUnit, new.unit, "共建单位") if new.unit else None,
+        }
+        try:
+            if password is None:
+                await check_new_account(username=new.username, role=new.role, **places)
+            else:
+                await create_account(
+                    username=new.username,
+                    role=new.role,
+                    password=password,
+                    display_name=new.display_name,
+                    actor_name="linju createuser",
+                    **places,
+                )
+        except ServiceError as exc:
+            fail("; ".join(e.message for e in exc.errors))
 
 
 @main.command("export-schema")

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from hub.cli import main
-from hub.models import District, Street, User
+from hub.models import AuditLog, District, Street, User
 from hub.passwords import verify_password
 from hub.settings import Settings
 
@@ -169,6 +169,22 @@ async def test_createuser_generates_a_password(orm: Settings, account_name: str)
     assert user.role == "READER"
     assert verify_password(user.password_hash, password)
     assert not verify_password(user.password_hash, password + "x")
+
+
+async def test_createuser_goes_through_the_account_service_and_is_audited(
+    orm: Settings, account_name: str
+) -> None:
+    # when an account is made on the command line
+    done = linju(
+        "createuser", account_name, "--role=READER", "--generate", database_url=orm.database_url
+    )
+    assert done.returncode == 0, done.stderr
+    # then the audit log says who made it, and holds no password hash
+    user = await User.get(username=account_name)
+    entry = await AuditLog.get(entity="User", entity_id=str(user.id), action="CREATE")
+    assert entry.actor_name == "linju createuser" and entry.user_id is None
+    assert entry.after is not None and entry.after["username"] == account_name
+    assert "password_hash" not in entry.after and user.password_hash not in str(entry.after)
 
 
 async def test_createuser_prompts_twice_for_the_password(orm: Settings, account_name: str) -> None:

@@ -48,6 +48,7 @@ class Community(Searchable):
     street: fields.ForeignKeyRelation[Street] = fields.ForeignKeyField(
         "hub.Street", related_name="communities", on_delete=fields.RESTRICT, db_index=True
     )
+    street_id: int  # the key Tortoise sets beside the relation
     name = fields.CharField(max_length=NAME_LENGTH)
     is_provincial_model = fields.BooleanField(default=False, description="全省基层党建示范点")
 
