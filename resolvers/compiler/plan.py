@@ -30,6 +30,13 @@ class VariableValue:
 
 
 @dataclass(frozen=True)
+class ComputedValue:
+    """A parameter computed at execution (e.g. the current time, for "overdue now")."""
+
+    compute: Callable[[], Any]
+
+
+@dataclass(frozen=True)
 class Statement:
     """One root field's SQL: its response key, the text and the parameters."""
 
@@ -39,6 +46,9 @@ class Statement:
     field: str = ""  # the root field's name (a bounded metrics label; the key is an alias)
     # The answer's JSON when it needs no database (a root ``__typename``): not sent.
     constant: str | None = None
+    # A NULL answer means the resolvers must answer (a statistics scope not found or not
+    # readable: their error, with its message and code).
+    required: bool = False
 
     def bind(self, viewer: Any, variables: Mapping[str, Any] | None = None) -> list[Any]:
         values: list[Any] = []
@@ -47,6 +57,8 @@ class Statement:
                 values.append(getattr(viewer, p.attribute))
             elif isinstance(p, VariableValue):
                 values.append(p.read((variables or {}).get(p.name)))
+            elif isinstance(p, ComputedValue):
+                values.append(p.compute())
             else:
                 values.append(p)
         return values
