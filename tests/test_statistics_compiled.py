@@ -1,10 +1,11 @@
 """``Query.statistics`` in the compiled read path: one statement, the resolvers' answer.
 
 Each query runs through both paths and must give the same JSON (floats written the
-same, keys in the same order; only whitespace may differ); a query that should compile and does not fails the test. Requests the
-resolver refuses (who may read, bad scope ids, years) are not compiled, and a scope the
-statement finds no readable row for is answered by the resolvers: either way the client
-gets the resolver's error, which these tests compare too.
+same, keys in the same order; only whitespace may differ); a query that should compile
+and does not fails the test. Requests the resolver refuses (who may read, bad scope
+ids, years) are not compiled, and a scope the statement finds no readable row for is
+answered by the resolvers: either way the client gets the resolver's error, which
+these tests compare too.
 """
 
 from __future__ import annotations
