@@ -45,6 +45,13 @@ MAX_ENTITY_DEPTH = 3  # records nested in records (root connection = 1)
 MAX_FIELDS = 4  # fields drawn per selection set
 MAX_WHERE_DEPTH = 2  # where → relation/and/or/not → where
 ODD_SIZES = (-1, 0, 501)  # refused by the page rules (page_size_max is 500), or empty
+# A statistics scope level → the node type its id names.
+SCOPE_TYPES = {
+    "DISTRICT": "District",
+    "STREET": "Street",
+    "COMMUNITY": "Community",
+    "BRANCH": "Branch",
+}
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,7 @@ class _Builder:
     draw: Any
     schema: GraphQLSchema
     pools: Pools
+    roots: tuple[str, ...] | None = None  # the root fields to draw from (None: all)
     variables: dict[str, tuple[str, Any]] = field(default_factory=dict)  # name → (type, value)
     fragments: list[str] = field(default_factory=list)
     counter: int = 0
@@ -98,6 +106,9 @@ class _Builder:
         assert query_type is not None
         names = sorted(query_type.fields)
         chosen = self.draw(st.lists(st.sampled_from(names), min_size=1, max_size=2, unique=True))
+        if self.roots is not None:
+            # The root under test first; now and then another one beside it.
+            chosen = [self.draw(st.sampled_from(self.roots)), *chosen[1:]]
         used: set[str] = set()
         body = [self.field_selection(query_type, name, 0, used) for name in chosen]
         header = ""
@@ -285,7 +296,13 @@ class _Builder:
             owner = type_.name.removesuffix("Where")  # its id filter takes that type's ids
         elif not type_.name.endswith("Filter"):
             owner = None
-        return {n: self.value(fields[n].type, n, depth + 1, owner) for n in chosen}
+        values: dict[str, Any] = {}
+        for n in chosen:
+            if type_.name == "StatisticsScopeInput" and n == "id":
+                # Mostly an id of the level's own type (else the resolver's error).
+                owner = SCOPE_TYPES.get(str(values.get("level")))
+            values[n] = self.value(fields[n].type, n, depth + 1, owner)
+        return values
 
     def scalar(self, scalar: str, name: str, owner: str | None = None) -> Any:
         if scalar == "ID":
@@ -296,7 +313,10 @@ class _Builder:
                 return self.draw(st.sampled_from(own))
             return self.draw(st.sampled_from(self.pools.all_ids()))
         if scalar == "Int":
-            if name in ("year", "builtYear"):
+            if name == "year":
+                # 1899 and 2101: outside the years statistics accept
+                return self.draw(st.sampled_from([1990, 1992, 2020, 2021, 2024, 1899, 2101]))
+            if name == "builtYear":
                 return self.draw(st.sampled_from([1990, 1992, 2020, 2021, 2024]))
             return self.draw(st.integers(-1, 5) | st.sampled_from([100, 101, 1990]))
         if scalar == "Boolean":
@@ -353,6 +373,9 @@ def _json_value(value: Any) -> Any:
 
 
 @st.composite
-def read_operations(draw: Any, schema: GraphQLSchema, pools: Pools) -> Operation:
-    """One valid read operation of ``schema``, with values from ``pools``."""
-    return _Builder(draw, schema, pools).operation()
+def read_operations(
+    draw: Any, schema: GraphQLSchema, pools: Pools, roots: tuple[str, ...] | None = None
+) -> Operation:
+    """One valid read operation of ``schema``, with values from ``pools``; its first
+    root field one of ``roots`` when given."""
+    return _Builder(draw, schema, pools, roots=roots).operation()
