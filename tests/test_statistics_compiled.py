@@ -384,3 +384,21 @@ async def test_python_round_in_sql_is_pythons(orm: Settings) -> None:
 
             # then it is Python's round, to the bit
             assert float(rows[0][0]) == round(value, digits), (value, digits)
+
+
+async def test_a_selection_too_wide_for_one_object_falls_back_visibly(
+    settings: Settings, places: Places
+) -> None:
+    # given more response keys than PostgreSQL's json_build_object takes (50 pairs),
+    # which only a hub without the alias limit (30 by default) lets through
+    settings = dataclasses.replace(settings, max_aliases=0)
+    wide = " ".join(f"m{i}: membersTotal" for i in range(51))
+    query = f"{{ statistics {{ {wide} }} }}"
+
+    # then the plan names the field that falls back
+    plan = plan_for(settings, query, ADMIN)
+    assert plan is not None and plan.fallback == "statistics"
+
+    # and the answer is still the resolvers'
+    want, have = await answers(settings, query, ADMIN)
+    assert have == want and orjson.loads(have)["errors"] is None
