@@ -49,6 +49,7 @@ from schema.compiled.selection import (
     node_id_variables,
     node_type_of,
 )
+from schema.compiled.statistics import FIELD as STATISTICS
 from schema.compiled.statistics import statistics_statement
 from schema.extensions import CACHEABLE_QUERY_LENGTH, CostLimit, _shape_rule, cost_errors
 
@@ -304,7 +305,7 @@ class ReadPath:
         statements: list[Statement] = []
         for key, nodes in roots.items():
             try:
-                if nodes[0].name.value == "statistics":
+                if nodes[0].name.value == STATISTICS:
                     statements.append(statistics_statement(walk, compiler, key, nodes))
                     continue
                 selection = walk.root(key, nodes)
