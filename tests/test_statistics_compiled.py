@@ -155,6 +155,9 @@ async def test_one_statement_with_the_scope_and_year_as_parameters(
     assert f"= {places.streets['S1'].pk}" not in statement.sql
     assert "2020" not in statement.sql and "2019-12-31" not in statement.sql
     assert places.streets["S1"].pk in statement.bind(ADMIN)
+    # and "now" (for overdue requests) is taken at each execution, not at planning
+    nows = [p for p in statement.bind(ADMIN) if isinstance(p, dt.datetime) and p.year > 2025]
+    assert len(nows) == 1 and abs(nows[0] - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
 
     # and running it costs one statement
     compiled_settings = dataclasses.replace(settings, read_path="compiled")
@@ -172,6 +175,21 @@ async def test_one_statement_with_the_scope_and_year_as_parameters(
             viewer=ADMIN,
         )
     assert result.errors is None and counter.count == 1
+
+
+@pytest.mark.parametrize("timezone", ["UTC", "America/Los_Angeles"])
+async def test_years_are_calendar_years_of_the_configured_time_zone(
+    settings: Settings, places: Places, timezone: str
+) -> None:
+    # given a hub in another time zone (the district's records sit near Shanghai midnights)
+    settings = dataclasses.replace(settings, timezone=timezone)
+    for year in (2019, 2020, 2021):
+        variables = {"scope": scope(places, ScopeLevel.DISTRICT), "year": year}
+        assert compiled(settings, STATISTICS_QUERY, ADMIN, **variables)
+
+        # then both paths count the same year
+        want, have = await answers(settings, STATISTICS_QUERY, ADMIN, **variables)
+        assert have == want, year
 
 
 async def test_q3_and_shapes(settings: Settings, places: Places) -> None:
