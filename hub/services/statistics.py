@@ -6,6 +6,10 @@ zone. Each ``*_figures`` function issues a fixed number of statements whatever t
 data size: scopes are id subqueries (so the outer query has no joins and Tortoise
 adds no per-row GROUP BY), and breakdowns are GROUP BY over enum columns.
 Nothing here stores or special-cases a figure.
+
+The queries are functions of their own (``*_rows``/``*_row``/``*_requests``): the
+resolvers run them through the ``*_figures`` functions, and the compiled read path
+(``schema.compiled.statistics``) folds the same queries into one SQL statement.
 """
 
 from __future__ import annotations
@@ -246,7 +250,7 @@ async def find_scope(*, level: ScopeLevel, id: int, viewer: Viewer | None = None
 
 def scope_rows(
     *, level: ScopeLevel, id: int, viewer: Viewer | None = None
-) -> QuerySet[District | Street | Community | Branch]:
+) -> QuerySet[District] | QuerySet[Street] | QuerySet[Community] | QuerySet[Branch]:
     """The row of the place ``level``/``id`` names, if ``viewer`` may read it (None:
     the public, unnarrowed view)."""
     model = SCOPE_MODELS[level]
