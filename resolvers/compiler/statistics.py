@@ -286,7 +286,9 @@ class StatisticsCompiler:
             return expression
         return (
             f"(SELECT CASE WHEN f.t IS NULL THEN NULL WHEN f.t ~ '[.eEnN]' THEN f.t::json "
-            f"ELSE (f.t || '.0')::json END FROM (SELECT CAST({expression} AS text) AS t) AS f)"
+            f"ELSE (f.t || '.0')::json END "
+            # OFFSET 0 keeps the planner from copying the expression into each use of t.
+            f"FROM (SELECT CAST({expression} AS text) AS t OFFSET 0) AS f)"
         )
 
 
