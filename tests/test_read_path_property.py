@@ -230,6 +230,37 @@ async def test_generated_reads_agree_on_both_paths(
     assert not mismatches.records, "\n\n".join(r.getMessage() for r in mismatches.records)
 
 
+@pytest.fixture(scope="module")
+async def public_differential_client(orm: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The differential app with statistics open to the public."""
+    app = create_app(replace(_app_settings(orm, "differential"), public_statistics=True))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+        yield client
+
+
+STATISTICS_EXAMPLES = max(EXAMPLES // 3, 10)
+
+
+@pytest.mark.skipif(not read_path_supported(), reason="no read_path setting")
+@settings(BOUNDED, max_examples=STATISTICS_EXAMPLES)
+@given(data=st.data())
+async def test_generated_statistics_agree_on_both_paths(
+    data: st.DataObject,
+    place: Place,
+    differential_client: httpx.AsyncClient,
+    public_differential_client: httpx.AsyncClient,
+) -> None:
+    """``statistics`` selections (scopes of every level, real, foreign and forged ids,
+    years in and out of bounds), with statistics open to the public or not."""
+    op = data.draw(read_operations(SCHEMA, place.pools, roots=("statistics",)), label="operation")
+    public = data.draw(st.booleans(), label="public statistics")
+    client = public_differential_client if public else differential_client
+    with collect_mismatches() as mismatches:
+        await ask_as_every_role(client, place, op)
+    assert not mismatches.records, "\n\n".join(r.getMessage() for r in mismatches.records)
+
+
 def test_generated_queries_are_valid() -> None:
     """The generator writes only documents the schema accepts (no database needed)."""
     pools = Pools(
@@ -248,6 +279,19 @@ def test_generated_queries_are_valid() -> None:
         seen.append(op.query)
 
     check()
+    statistics: list[str] = []
+
+    @settings(BOUNDED, max_examples=30)
+    @given(data=st.data())
+    def check_statistics(data: st.DataObject) -> None:
+        op = data.draw(read_operations(SCHEMA, pools, roots=("statistics",)))
+        assert validate(SCHEMA, parse(op.query)) == [], op
+        statistics.append(op.query)
+
+    check_statistics()
+    assert all("statistics" in query for query in statistics)
+    assert any("scope:" in query for query in statistics)
+    assert any("year:" in query for query in statistics)
     # …and they use what the brief asks of them, not just flat root lists.
     text = "\n".join(seen)
     for feature in ("where:", "orderBy:", "after:", "last:", "... on", "fragment ", "$v"):

@@ -6,6 +6,10 @@ zone. Each ``*_figures`` function issues a fixed number of statements whatever t
 data size: scopes are id subqueries (so the outer query has no joins and Tortoise
 adds no per-row GROUP BY), and breakdowns are GROUP BY over enum columns.
 Nothing here stores or special-cases a figure.
+
+The queries are functions of their own (``*_rows``/``*_row``/``*_requests``): the
+resolvers run them through the ``*_figures`` functions, and the compiled read path
+(``schema.compiled.statistics``) folds the same queries into one SQL statement.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.functions import Count, Sum
+from tortoise.queryset import QuerySet, ValuesQuery
 
 from hub.access import Viewer, row_scope
 from hub.enums import (
@@ -48,6 +53,9 @@ from hub.models import (
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 FIRST_YEAR, LAST_YEAR = 1900, 2100
 STAR_RATINGS = range(6)
+# Decimals of the figures that are fractions (Python's round(): half to even, on the float).
+RATE_DIGITS = 4
+HOURS_DIGITS = 2
 # Primary keys are INT columns: a larger number cannot name a record (and would
 # overflow the driver's parameter on PostgreSQL).
 MAX_PK = 2**31 - 1
@@ -159,7 +167,7 @@ class CompoundFigures:
     @property
     def coverage_rate(self) -> float:
         """Covered / total, 0–1, four decimals (0.0 when the scope has no compound)."""
-        return round(self.covered / self.total, 4) if self.total else 0.0
+        return round(self.covered / self.total, RATE_DIGITS) if self.total else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,10 +235,8 @@ async def find_scope(*, level: ScopeLevel, id: int, viewer: Viewer | None = None
     With a ``viewer``, a place it may not read is not found either, and the scope is
     narrowed to what it may read (``seen_by``); None is the public, unnarrowed view.
     """
-    model = SCOPE_MODELS[level]
-    visible = row_scope(viewer, model) if viewer is not None else Q()
     names = (
-        await model.filter(visible, id=id).values_list("name", flat=True)
+        await scope_rows(level=level, id=id, viewer=viewer).values_list("name", flat=True)
         if 0 < id <= MAX_PK
         else []
     )
@@ -240,6 +246,16 @@ async def find_scope(*, level: ScopeLevel, id: int, viewer: Viewer | None = None
         )
     scope = Scope(level=level, id=id, name=str(names[0]))
     return scope if viewer is None else seen_by(scope, viewer)
+
+
+def scope_rows(
+    *, level: ScopeLevel, id: int, viewer: Viewer | None = None
+) -> QuerySet[District] | QuerySet[Street] | QuerySet[Community] | QuerySet[Branch]:
+    """The row of the place ``level``/``id`` names, if ``viewer`` may read it (None:
+    the public, unnarrowed view)."""
+    model = SCOPE_MODELS[level]
+    visible = row_scope(viewer, model) if viewer is not None else Q()
+    return model.filter(visible, id=id)
 
 
 def check_year(year: int | None) -> None:
@@ -332,14 +348,23 @@ def _service_tallies(
 # --- figures ---------------------------------------------------------------------
 
 
-async def branch_figures(*, scope: Scope) -> BranchFigures:
-    """Branches, demonstration branches and the star distribution (one statement)."""
-    rows = (
-        await Branch.filter(in_branches(scope, "id"))
+# Each group of figures is one query below (shared with the compiled read path, which
+# folds them into one statement) and a function that runs it and shapes the result.
+
+
+def branch_rows(*, scope: Scope) -> ValuesQuery[Any]:
+    """Branches per (star_rating, is_demonstration): ``n``."""
+    return (
+        Branch.filter(in_branches(scope, "id"))
         .group_by("star_rating", "is_demonstration")
         .annotate(n=Count("id"))
         .values("star_rating", "is_demonstration", "n")
     )
+
+
+async def branch_figures(*, scope: Scope) -> BranchFigures:
+    """Branches, demonstration branches and the star distribution (one statement)."""
+    rows = await branch_rows(scope=scope)
     stars = dict.fromkeys(STAR_RATINGS, 0)
     for row in rows:
         stars[row["star_rating"]] += row["n"]
@@ -350,39 +375,61 @@ async def branch_figures(*, scope: Scope) -> BranchFigures:
     )
 
 
-async def compound_figures(*, scope: Scope) -> CompoundFigures:
-    """Compounds, those covered by a branch, and their property companies (one statement)."""
+def compound_row(*, scope: Scope) -> ValuesQuery[Any]:
+    """One row: compounds ``total``, ``covered`` by a branch, property ``companies``."""
     covered = Subquery(Compound.filter(branches__id__isnull=False).values("id"))
-    row = (
-        await Compound.filter(in_compounds(scope, "id"))
+    return (
+        Compound.filter(in_compounds(scope, "id"))
         .annotate(
             total=Count("id"),
             covered=Count("id", _filter=Q(id__in=covered)),
             companies=Count("property_company_id", distinct=True),
         )
         .values("total", "covered", "companies")
-    )[0]
+    )
+
+
+async def compound_figures(*, scope: Scope) -> CompoundFigures:
+    """Compounds, those covered by a branch, and their property companies (one statement)."""
+    row = (await compound_row(scope=scope))[0]
     return CompoundFigures(
         total=row["total"], covered=row["covered"], property_companies=row["companies"]
+    )
+
+
+def member_rows(*, scope: Scope, year: int | None = None) -> ValuesQuery[Any]:
+    """ACTIVE members per ``category``: ``n``, and ``registered`` in their compound."""
+    registered = Q(registered_on__isnull=False)
+    if year is not None:
+        check_year(year)
+        registered &= Q(registered_on__lte=dt.date(year, 12, 31))
+    return (
+        Member.filter(in_branches(scope, "branch_id"), status=MemberStatus.ACTIVE)
+        .group_by("category")
+        .annotate(n=Count("id"), registered=Count("id", _filter=registered))
+        .values("category", "n", "registered")
     )
 
 
 async def member_figures(*, scope: Scope, year: int | None = None) -> MemberFigures:
     """ACTIVE members of the scope's branches per category, and those registered in
     their compound (by the end of ``year`` when given) — one statement."""
-    registered = Q(registered_on__isnull=False)
-    if year is not None:
-        check_year(year)
-        registered &= Q(registered_on__lte=dt.date(year, 12, 31))
-    rows = (
-        await Member.filter(in_branches(scope, "branch_id"), status=MemberStatus.ACTIVE)
-        .group_by("category")
-        .annotate(n=Count("id"), registered=Count("id", _filter=registered))
-        .values("category", "n", "registered")
-    )
+    rows = await member_rows(scope=scope, year=year)
     return MemberFigures(
         by_category=_tallies(MemberCategory, {row["category"]: row["n"] for row in rows}),
         in_service_registered=sum(row["registered"] for row in rows),
+    )
+
+
+def activity_rows(
+    *, scope: Scope, year: int | None = None, timezone: str = DEFAULT_TIMEZONE
+) -> ValuesQuery[Any]:
+    """Activities per (category, delivery_mode, service_force): ``n`` and ``served``."""
+    return (
+        ServiceActivity.filter(in_branches(scope, "branch_id"), _in_year("held_at", year, timezone))
+        .group_by("category", "delivery_mode", "service_force")
+        .annotate(n=Count("id"), served=Sum("residents_served"))
+        .values("category", "delivery_mode", "service_force", "n", "served")
     )
 
 
@@ -390,14 +437,7 @@ async def activity_figures(
     *, scope: Scope, year: int | None = None, timezone: str = DEFAULT_TIMEZONE
 ) -> ActivityFigures:
     """Service activities of the scope's branches held in ``year`` (one statement)."""
-    rows = (
-        await ServiceActivity.filter(
-            in_branches(scope, "branch_id"), _in_year("held_at", year, timezone)
-        )
-        .group_by("category", "delivery_mode", "service_force")
-        .annotate(n=Count("id"), served=Sum("residents_served"))
-        .values("category", "delivery_mode", "service_force", "n", "served")
-    )
+    rows = await activity_rows(scope=scope, year=year, timezone=timezone)
     return ActivityFigures(
         count=sum(row["n"] for row in rows),
         residents_served=sum(row["served"] or 0 for row in rows),
@@ -407,13 +447,45 @@ async def activity_figures(
     )
 
 
-def _hours_to_resolve() -> RawSQL:
+def hours_to_resolve() -> RawSQL:
     """resolved_at − collected_at in hours, in the connection's SQL dialect."""
     resolved, collected = '"resident_request"."resolved_at"', '"resident_request"."collected_at"'
     if ResidentRequest._meta.db.capabilities.dialect == "sqlite":
         # Tortoise stores ISO text with its UTC offset, which julianday() understands.
         return RawSQL(f"(julianday({resolved}) - julianday({collected})) * 24.0")
     return RawSQL(f"EXTRACT(EPOCH FROM ({resolved} - {collected})) / 3600.0")
+
+
+def request_rows(
+    *, scope: Scope, year: int | None = None, timezone: str = DEFAULT_TIMEZONE
+) -> ValuesQuery[Any]:
+    """Requests collected in ``year`` per (status, category): ``n``."""
+    return (
+        ResidentRequest.filter(
+            in_compounds(scope, "compound_id"), _in_year("collected_at", year, timezone)
+        )
+        .group_by("status", "category")
+        .annotate(n=Count("id"))
+        .values("status", "category", "n")
+    )
+
+
+def resolved_requests(
+    *, scope: Scope, year: int | None = None, timezone: str = DEFAULT_TIMEZONE
+) -> QuerySet[ResidentRequest]:
+    """Requests RESOLVED in ``year``."""
+    return ResidentRequest.filter(
+        in_compounds(scope, "compound_id"),
+        _in_year("resolved_at", year, timezone),
+        status=RequestStatus.RESOLVED,
+    )
+
+
+def overdue_requests(*, scope: Scope, now: dt.datetime) -> QuerySet[ResidentRequest]:
+    """Requests not resolved and past due at ``now``."""
+    return ResidentRequest.filter(in_compounds(scope, "compound_id"), due_at__lt=now).exclude(
+        status=RequestStatus.RESOLVED
+    )
 
 
 async def request_figures(
@@ -429,39 +501,27 @@ async def request_figures(
     ``resolved`` and the median; ``overdue`` is the state at ``now`` whatever the year.
     """
     now = now or dt.datetime.now(dt.UTC)
-    scoped = in_compounds(scope, "compound_id")
-    rows = (
-        await ResidentRequest.filter(scoped, _in_year("collected_at", year, timezone))
-        .group_by("status", "category")
-        .annotate(n=Count("id"))
-        .values("status", "category", "n")
-    )
+    rows = await request_rows(scope=scope, year=year, timezone=timezone)
     by_status: dict[RequestStatus, int] = {}
     by_category: dict[RequestCategory, int] = {}
     for row in rows:
         by_status[row["status"]] = by_status.get(row["status"], 0) + row["n"]
         by_category[row["category"]] = by_category.get(row["category"], 0) + row["n"]
 
-    resolved_set = ResidentRequest.filter(
-        scoped, _in_year("resolved_at", year, timezone), status=RequestStatus.RESOLVED
-    )
+    resolved_set = resolved_requests(scope=scope, year=year, timezone=timezone)
     resolved = await resolved_set.count()
     # The median is the middle one or two durations of the sorted resolved set:
     # the database sorts, and at most two values come back.
     middle: list[Any] = (
-        await resolved_set.annotate(hours=_hours_to_resolve())
+        await resolved_set.annotate(hours=hours_to_resolve())
         .order_by("hours")
         .offset(max(resolved - 1, 0) // 2)
         .limit(2 - resolved % 2)
         .values_list("hours", flat=True)
     )
-    median = round(sum(float(h) for h in middle) / len(middle), 2) if middle else None
+    median = round(sum(float(h) for h in middle) / len(middle), HOURS_DIGITS) if middle else None
 
-    overdue = (
-        await ResidentRequest.filter(scoped, due_at__lt=now)
-        .exclude(status=RequestStatus.RESOLVED)
-        .count()
-    )
+    overdue = await overdue_requests(scope=scope, now=now).count()
     return RequestFigures(
         by_status=_tallies(RequestStatus, by_status),
         by_category=_tallies(RequestCategory, by_category),
@@ -471,8 +531,8 @@ async def request_figures(
     )
 
 
-async def committee_figures(*, scope: Scope) -> CommitteeFigures:
-    """Owners' committees, party-led ones and cross-appointments (one statement).
+def committee_row(*, scope: Scope) -> ValuesQuery[Any]:
+    """One row: owners' committees ``total``, ``party_led`` and ``cross`` appointments.
 
     A cross-appointment (交叉任职) is a committee whose director is the member holding
     the SECRETARY seat of a branch that covers the committee's compound.
@@ -485,27 +545,37 @@ async def committee_figures(*, scope: Scope) -> CommitteeFigures:
             '"owners_committee"."director_member_id"'
         ),
     ).values("id")
-    row = (
-        await OwnersCommittee.filter(in_compounds(scope, "compound_id"))
+    return (
+        OwnersCommittee.filter(in_compounds(scope, "compound_id"))
         .annotate(
             total=Count("id"),
             party_led=Count("id", _filter=Q(is_party_led=True)),
             cross=Count("id", _filter=Q(id__in=Subquery(cross))),
         )
         .values("total", "party_led", "cross")
-    )[0]
+    )
+
+
+async def committee_figures(*, scope: Scope) -> CommitteeFigures:
+    """Owners' committees, party-led ones and cross-appointments (one statement)."""
+    row = (await committee_row(scope=scope))[0]
     return CommitteeFigures(
         total=row["total"], party_led=row["party_led"], cross_appointments=row["cross"]
     )
 
 
-async def wechat_figures(*, scope: Scope) -> WeChatFigures:
-    """WeChat groups of the scope's compounds and their total size (one statement)."""
-    row = (
-        await WeChatGroup.filter(in_compounds(scope, "compound_id"))
+def wechat_row(*, scope: Scope) -> ValuesQuery[Any]:
+    """One row: WeChat ``groups`` and their ``members`` (NULL for no group)."""
+    return (
+        WeChatGroup.filter(in_compounds(scope, "compound_id"))
         .annotate(groups=Count("id"), members=Sum("size"))
         .values("groups", "members")
-    )[0]
+    )
+
+
+async def wechat_figures(*, scope: Scope) -> WeChatFigures:
+    """WeChat groups of the scope's compounds and their total size (one statement)."""
+    row = (await wechat_row(scope=scope))[0]
     return WeChatFigures(groups=row["groups"], members=row["members"] or 0)
 
 

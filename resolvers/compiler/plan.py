@@ -48,6 +48,9 @@ class Statement:
     field: str = ""  # the root field's name (a bounded metrics label; the key is an alias)
     # The answer's JSON when it needs no database (a root ``__typename``): not sent.
     constant: str | None = None
+    # A NULL answer means the resolvers must answer (a statistics scope not found or not
+    # readable: their error, with its message and code).
+    required: bool = False
 
     def bind(
         self,

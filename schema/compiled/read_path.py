@@ -50,6 +50,8 @@ from schema.compiled.selection import (
     node_id_variables,
     node_type_of,
 )
+from schema.compiled.statistics import FIELD as STATISTICS
+from schema.compiled.statistics import statistics_statement
 from schema.extensions import CACHEABLE_QUERY_LENGTH, CostLimit, _shape_rule, cost_errors
 
 logger = logging.getLogger("linju.read_path")
@@ -134,7 +136,7 @@ class ReadPath:
             expected = await resolve()
             try:
                 got = await self.run(plan, viewer, variables)
-            except TooDeep:
+            except (TooDeep, ResolversAnswer):
                 return expected
             except Exception as exc:
                 got = exc
@@ -149,6 +151,8 @@ class ReadPath:
                 GRAPHQL_OPERATIONS.labels(label, "query").inc()
                 GRAPHQL_SECONDS.labels(label).observe(time.perf_counter() - started)
             return result
+        except ResolversAnswer:
+            return await resolve()  # their error (a statistics scope not found)
         except TooDeep as exc:
             key = self._key_of(query, variables, operation_name, viewer)
             if key is not None:
@@ -302,6 +306,9 @@ class ReadPath:
         statements: list[Statement] = []
         for key, nodes in roots.items():
             try:
+                if nodes[0].name.value == STATISTICS:
+                    statements.append(statistics_statement(walk, compiler, key, nodes))
+                    continue
                 selection = walk.root(key, nodes)
                 statements.append(
                     compiler.root(selection, lambda n: listed_type(self.schema, query_type, n))
@@ -333,6 +340,8 @@ class ReadPath:
                     raise TooDeep(statement.field) from exc
                 raise
             value = rows[0][0] if rows else None
+            if value is None and statement.required:
+                raise ResolversAnswer(statement.field)
             data[statement.key] = orjson.Fragment(value if value is not None else "null")
         return ExecutionResult(data=data, errors=None)
 
@@ -360,6 +369,10 @@ class ReadPath:
             viewer.scope_key,
             " ".join(query.split())[:500],
         )
+
+
+class ResolversAnswer(Exception):
+    """A statement answered NULL where only the resolvers know the answer (an error)."""
 
 
 class TooDeep(Exception):
