@@ -17,7 +17,10 @@ per request, :mod:`hub.request_viewer`) it answers
   the lookup counted) and :meth:`ReadPath.answer` (the operation metrics),
 
 with the headers and body the full path would send: byte for byte, which
-``tests/test_fast_lane.py`` checks.
+``tests/test_fast_lane.py`` checks. :class:`FastLaneStep`, the app's innermost ASGI
+step, asks the lane before Starlette's exception middleware and router (the request
+id, access log, body limit, viewer, rate limit and gzip steps have run as for any
+request); an endpoint mounted without it asks the lane itself.
 
 Anything else — another media type, a batch, a body that does not parse or exceeds the
 limits, a bad credential, a mutation, a parse or validation error, bad variables, a

@@ -431,11 +431,11 @@ def _sql_viewer(viewer: Viewer) -> Viewer:
 
 
 def _read_connection() -> Any:
+    """The connection a read of the models would use now (the replica router's choice),
+    as ``Member.all()`` chooses it, without building a QuerySet per statement."""
     from hub import models as m
 
-    queryset = m.Member.all()
-    queryset._choose_db_if_not_chosen()
-    return queryset._db
+    return m.Member._choose_db()
 
 
 def _dialect_name() -> str:
