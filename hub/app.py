@@ -23,6 +23,7 @@ from hub.broker import running_broker
 from hub.cache import running_cache
 from hub.compression import GzipWhenAccepted
 from hub.db import close_orm, init_orm
+from hub.fast_lane import FastLaneStep
 from hub.graphql_app import TEMPLATES, HubGraphQL
 from hub.health import Probes, Readiness, healthz
 from hub.limits import BodySizeLimit, RateLimit
@@ -60,12 +61,16 @@ GZIP_MINIMUM_BYTES = 1400
 GZIP_LEVEL = 1
 
 
-def middleware_for(settings: Settings, *, readiness: Readiness) -> list[Middleware]:
+def middleware_for(
+    settings: Settings, *, readiness: Readiness, graphql: Route | None = None
+) -> list[Middleware]:
     """The plain-ASGI steps every request passes, outermost first, chosen once here:
     a step whose limit is off is left out rather than asked on every request.
 
     Probes answer /livez and /readyz first; then every request gets an id and is
-    measured, its Authorization is read once (hub.request_viewer), then it is limited.
+    measured, its Authorization is read once (hub.request_viewer), then it is limited;
+    last, GraphQL requests meet the endpoint's fast lane (hub.fast_lane) before
+    Starlette's exception middleware and router.
     """
     steps = [Middleware(Probes, readiness=readiness), Middleware(RequestContext, settings=settings)]
     if settings.max_body_bytes > 0:
@@ -74,6 +79,10 @@ def middleware_for(settings: Settings, *, readiness: Readiness) -> list[Middlewa
     if settings.rate_limit_address_per_minute > 0 or settings.rate_limit_token_per_minute > 0:
         steps.append(Middleware(RateLimit, settings=settings))
     steps.append(Middleware(GzipWhenAccepted, minimum_size=GZIP_MINIMUM_BYTES, level=GZIP_LEVEL))
+    if graphql is not None:
+        steps.append(
+            Middleware(FastLaneStep, endpoint=graphql.app, route=graphql, path=graphql.path)
+        )
     return steps
 
 
@@ -121,11 +130,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await close_shared_redis()
             await close_orm()
 
+    graphql_route = Route("/graphql", graphql, name="graphql")
     app = Starlette(
         debug=settings.debug,
         routes=[
             # The API first: the router tries routes in order, and most requests are these.
-            Route("/graphql", graphql, name="graphql"),
+            graphql_route,
             WebSocketRoute("/graphql", graphql, name="graphql_ws"),
             Route("/", landing, methods=["GET"], name="landing"),
             Route("/healthz", healthz, methods=["GET"], name="healthz"),
@@ -140,7 +150,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
             Mount("/admin", WSGIMiddleware(create_admin(settings)), name="admin"),  # type: ignore[arg-type]
         ],
-        middleware=middleware_for(settings, readiness=readiness),
+        middleware=middleware_for(settings, readiness=readiness, graphql=graphql_route),
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -1,40 +1,73 @@
-"""The fast lane: a response-cache hit answered before strawberry's HTTP view.
+"""The fast lane: plain read queries answered before strawberry's HTTP view.
 
-A hit on the full path still pays for strawberry's view (its request adapter, the
-content-type parsing through ``email.message``, the context) although nothing is
-executed. :class:`FastLane` answers the plain case itself: ``POST`` with
+Strawberry's view (its request adapter, the content-type parsing through
+``email.message``, the context with its DataLoaders, the response objects) is most of
+what a trivial request costs, although a compiled read never reaches strawberry's
+execution. :class:`FastLane` answers the plain case itself: ``POST`` with
 ``Content-Type: application/json`` or ``GET`` with ``?query=``, one operation whose
 ``query`` is a string, ``variables`` an object or absent, ``operationName`` a string or
-absent and no persisted-query extension. It resolves the viewer the same way (once per
-request, :mod:`hub.request_viewer`), computes the same cache key and, on a current
-entry, writes the stored body with the headers the full path would send.
+absent and no persisted-query extension. With the viewer resolved the same way (once
+per request, :mod:`hub.request_viewer`) it answers
+
+- a current response-cache entry, as stored (the full path's cache key);
+- a query the compiled read path answers entirely (:meth:`ReadPath.ready`: the same
+  prepared document, limits, variable coercion and plan as the full path; every root
+  field compiled, a root ``__typename`` a constant), through the very same
+  :meth:`ResponseCache.execute` (replica routing, read tracking, the store on a miss,
+  the lookup counted) and :meth:`ReadPath.answer` (the operation metrics),
+
+with the headers and body the full path would send: byte for byte, which
+``tests/test_fast_lane.py`` checks. :class:`FastLaneStep`, the app's innermost ASGI
+step, asks the lane before Starlette's exception middleware and router (the request
+id, access log, body limit, viewer, rate limit and gzip steps have run as for any
+request); an endpoint mounted without it asks the lane itself.
 
 Anything else — another media type, a batch, a body that does not parse or exceeds the
-limits, a bad credential, a mutation, a miss — goes down the full path unchanged: the
+limits, a bad credential, a mutation, a parse or validation error, bad variables, a
+field that falls back to the resolvers — goes down the full path unchanged: the
 messages already received are replayed to it, so it reads the very same body and
-answers with today's errors; a miss leaves its lookup in the request's state for the
-full path's cache (:class:`hub.cache.response.Looked`), so the store is asked once.
+answers with today's errors; a lookup that missed is left in the request's state for
+the full path's cache (:class:`hub.cache.response.Looked`), so the store is asked once.
+A compiled statement that fails (a timeout, a lost connection) is handed over the same
+way, marked so that the full path goes straight to the resolvers instead of running
+the statement again (its cache lookup is then counted twice).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.datastructures import QueryParams
-from starlette.types import Message, Receive, Scope, Send
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.http import process_result
+from strawberry.types import ExecutionResult
 
-from hub.cache import response_cache
+from hub.cache import ResponseCache, response_cache
 from hub.request_viewer import read_viewer
+from hub.services.auth import AuthError
 from hub.settings import Settings
 from schema.input_values import measure
+
+if TYPE_CHECKING:
+    from schema.compiled import ReadPath
 
 JSON = b"application/json"
 CONTENT_TYPE = b"content-type"
 ACCEPT = b"accept"
+CACHE_HEADER = b"x-linju-cache"
+# Distinct Accept values whose negotiated Content-Type is remembered.
+MAX_ACCEPT_VALUES = 64
 # Where a lookup that missed is kept for the full path (hub.cache.response.Looked).
 LOOKED = "linju.cache_looked"
+# Set when the lane's compiled statement failed: the full path asks the resolvers.
+COMPILED_FAILED = "linju.compiled_failed"
+# Set when FastLaneStep asked the lane already: the endpoint goes down its full path.
+LANE_TRIED = "linju.lane_tried"
+
+Request = tuple[str, dict[str, Any] | None, str | None]
 
 
 def replaying(messages: list[Message], receive: Receive) -> Receive:
@@ -49,29 +82,71 @@ def replaying(messages: list[Message], receive: Receive) -> Receive:
     return replayed
 
 
+class FastLaneStep:
+    """The innermost ASGI step: a ``GET``/``POST`` to the GraphQL endpoint's path meets
+    its fast lane here, before Starlette's exception middleware (a ``Request`` per
+    request) and the router; what the lane does not answer goes on to them, marked so
+    that the endpoint does not try the lane again. Every other step (request id, access
+    log, body limit, viewer, rate limit, gzip) has run as for any request."""
+
+    def __init__(self, app: ASGIApp, *, endpoint: Any, route: BaseRoute, path: str) -> None:
+        self.app = app
+        self.endpoint = endpoint  # its ``fast_lane`` is read per request (None: off)
+        self.route = route
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        lane: FastLane | None = self.endpoint.fast_lane
+        if lane is not None and scope["type"] == "http" and scope["method"] in ("GET", "POST"):
+            path: str = scope["path"]
+            root: str = scope.get("root_path", "")
+            if root and path.startswith(root):
+                path = path[len(root) :]
+            if path == self.path:
+                scope["route"] = self.route  # as the router sets it (the access log's route)
+                replay = await lane.answer(scope, receive, send)
+                if replay is None:
+                    return
+                scope.setdefault("state", {})[LANE_TRIED] = True
+                receive = replay
+        await self.app(scope, receive, send)
+
+
+class _Resolvers(Exception):
+    """The compiled statement failed: the request goes down the full path."""
+
+
 class FastLane:
-    """Answers plain response-cache hits of one GraphQL endpoint without its view."""
+    """Answers plain cache hits and compiled reads of one GraphQL endpoint without its
+    view."""
 
     def __init__(
         self,
         *,
         schema: Any,
         settings: Settings,
+        read_path: ReadPath,
         negotiate: Callable[[str | None], str],
+        encode: Callable[[object], bytes],
         max_depth: int,
         max_nodes: int,
     ) -> None:
         self.schema = schema
         self.settings = settings
+        self.read_path = read_path
         self.negotiate = negotiate
+        self.encode = encode
         self.max_depth = max_depth
         self.max_nodes = max_nodes
+        self._cache: ResponseCache | None = None
+        # The Content-Type of the answer for each Accept value (clients send a few).
+        self._content_types: dict[bytes | None, bytes] = {}
 
     async def answer(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
         """None when the request was answered here; else the receive the full path must
         use (the original one, or one replaying what was read)."""
-        if not self.settings.response_cache:
-            return receive
+        if not self.settings.response_cache and self.read_path.mode != "compiled":
+            return receive  # nothing this lane could answer
         method = scope["method"]
         if method not in ("GET", "POST"):
             return receive
@@ -90,12 +165,9 @@ class FastLane:
         ):
             return receive
         # As get_context does, before the body is read (a bad credential is a 401 first).
-        # Imported here: the model layer is loaded after this module.
-        from hub.services import auth
-
         try:
             viewer = await read_viewer(scope).resolve(self.settings)
-        except auth.AuthError:
+        except AuthError:
             return receive  # the full path answers 401 with the same refusal
         messages: list[Message] = []
         if method == "POST":
@@ -111,33 +183,83 @@ class FastLane:
             return fallback
         query, variables, operation_name = request
         state = scope.setdefault("state", {})
-        # Looked up per request: a test or a reload may close and replace the cache.
-        answer = await response_cache(self.settings).cached_answer(
-            schema=self.schema,
-            query=query,
-            operation_name=operation_name,
-            variables=variables,
-            viewer=viewer,
-            keep=lambda looked: state.__setitem__(LOOKED, looked),
-        )
-        if answer is None:
+        cache = self._cache
+        if cache is None or cache.closed:  # a test or a reload closes and replaces it
+            cache = self._cache = response_cache(self.settings)
+        if cache.enabled:
+            stored = await cache.cached_answer(
+                schema=self.schema,
+                query=query,
+                operation_name=operation_name,
+                variables=variables,
+                viewer=viewer,
+                keep=lambda looked: state.__setitem__(LOOKED, looked),
+            )
+            if stored is not None:
+                await self._send(send, accept, stored, b"hit")
+                return None
+        read_path = self.read_path
+        plan = read_path.ready(query, variables, operation_name, viewer)
+        if plan is None:
             return fallback
-        media_type = self.negotiate(accept.decode("latin-1") if accept is not None else None)
+
+        async def run() -> ExecutionResult:
+            result = await read_path.answer(
+                plan,
+                query=query,
+                variables=variables,
+                operation_name=operation_name,
+                viewer=viewer,
+            )
+            if result is None:
+                raise _Resolvers
+            return result
+
+        outcomes: list[str] = []
+        looked = state.pop(LOOKED, None)
+        try:
+            result = await cache.execute(
+                run,
+                schema=self.schema,
+                query=query,
+                operation_name=operation_name,
+                variables=variables,
+                viewer=viewer,
+                outcome=outcomes.append,
+                looked=looked,
+            )
+        except _Resolvers:
+            state[COMPILED_FAILED] = True
+            if looked is not None:
+                state[LOOKED] = looked
+            return fallback
+        # What HubGraphQL's process_result and create_response make of an error-free result.
+        body = self.encode(process_result(result))
+        await self._send(send, accept, body, outcomes[-1].encode())
+        return None
+
+    async def _send(self, send: Send, accept: bytes | None, body: bytes, outcome: bytes) -> None:
+        """A 200 with the full path's headers, in its order."""
+        content_type = self._content_types.get(accept)
+        if content_type is None:
+            media_type = self.negotiate(accept.decode("latin-1") if accept is not None else None)
+            content_type = f"{media_type}; charset=utf-8".encode()
+            if len(self._content_types) < MAX_ACCEPT_VALUES:
+                self._content_types[accept] = content_type
         await send(
             {
                 "type": "http.response.start",
                 "status": 200,
                 "headers": [
-                    (b"content-length", str(len(answer)).encode()),
-                    (CONTENT_TYPE, f"{media_type}; charset=utf-8".encode()),
-                    (b"x-linju-cache", b"hit"),
+                    (b"content-length", str(len(body)).encode()),
+                    (CONTENT_TYPE, content_type),
+                    (CACHE_HEADER, outcome),
                 ],
             }
         )
-        await send({"type": "http.response.body", "body": answer})
-        return None
+        await send({"type": "http.response.body", "body": body})
 
-    def _parse_post(self, body: bytes) -> tuple[str, dict[str, Any] | None, str | None] | None:
+    def _parse_post(self, body: bytes) -> Request | None:
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -148,9 +270,7 @@ class FastLane:
             return None
         return _plain(data.get("query"), data.get("variables"), data)
 
-    def _parse_get(
-        self, query_string: bytes
-    ) -> tuple[str, dict[str, Any] | None, str | None] | None:
+    def _parse_get(self, query_string: bytes) -> Request | None:
         params = QueryParams(query_string)
         variables: Any = None
         if "variables" in params:
@@ -170,9 +290,7 @@ class FastLane:
         return _plain(params.get("query"), variables, params)
 
 
-def _plain(
-    query: object, variables: object, data: Any
-) -> tuple[str, dict[str, Any] | None, str | None] | None:
+def _plain(query: object, variables: object, data: Any) -> Request | None:
     """The request's parts when it is one plain operation, else None."""
     operation_name = data.get("operationName")
     extensions = data.get("extensions")

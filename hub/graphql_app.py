@@ -57,7 +57,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from hub import assets
 from hub.cache import response_cache
-from hub.fast_lane import LOOKED, FastLane
+from hub.fast_lane import COMPILED_FAILED, LANE_TRIED, LOOKED, FastLane
 from hub.limits.sockets import AccountCaps, SocketRateLimit
 from hub.request_viewer import read_viewer
 from hub.services import auth
@@ -230,11 +230,14 @@ class HubGraphQL(GraphQL[Context, None]):
         self.socket_rate = SocketRateLimit(settings)
         self.socket_caps = AccountCaps(settings)
         self.read_path = ReadPath(schema, settings)  # compiled reads (issue 11)
-        # Response-cache hits answered before strawberry's view (issue 12); None: off.
+        # Cache hits and compiled reads answered before strawberry's view (issue 12);
+        # None: off.
         self.fast_lane: FastLane | None = FastLane(
             schema=schema,
             settings=settings,
+            read_path=self.read_path,
             negotiate=negotiate,
+            encode=self.encode_json,
             max_depth=MAX_BODY_DEPTH,
             max_nodes=MAX_BODY_NODES,
         )
@@ -243,7 +246,8 @@ class HubGraphQL(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        if self.fast_lane is not None:
+        state = scope.get("state")
+        if self.fast_lane is not None and not (state and state.pop(LANE_TRIED, False)):
             replay = await self.fast_lane.answer(scope, receive, send)
             if replay is None:
                 return
@@ -387,8 +391,11 @@ class HubGraphQL(GraphQL[Context, None]):
                 operation_extensions=request_data.extensions,
             )
 
+        # The fast lane's compiled statement failed for this request: not run twice.
+        compiled = not request.scope.get("state", {}).pop(COMPILED_FAILED, False)
+
         async def run() -> ExecutionResult:
-            if method not in ("GET", "POST"):
+            if method not in ("GET", "POST") or not compiled:
                 return await resolve()
             return await self.read_path.execute(
                 resolve,

@@ -1,9 +1,12 @@
-"""The fast lane (hub.fast_lane): response-cache hits answered before strawberry's view.
+"""The fast lane (hub.fast_lane): response-cache hits and compiled reads answered
+before strawberry's view.
 
 Every answer is compared with the full path's — the same app with its fast lane off —
 byte for byte (status, body, headers but the request id): for each role, GET and POST,
-both media types; anything the lane does not take (malformed bodies, batches, other
-media types, bad credentials, misses) must come out exactly as today.
+both media types, the cache on and off; anything the lane does not take (malformed
+bodies, batches, other media types, bad credentials, errors of any kind, fields that
+fall back to the resolvers, mutations) must come out exactly as today, and is seen to
+go through strawberry's view.
 """
 
 from __future__ import annotations
@@ -21,24 +24,27 @@ from starlette.routing import Route
 from hub import models as m
 from hub.app import create_app
 from hub.cache import response_cache
-from hub.enums import Role
+from hub.enums import Role, UnitKind
 from hub.graphql_app import CACHE_HEADER, GRAPHQL_RESPONSE_JSON, HubGraphQL
 from hub.services import auth
 from hub.settings import Settings
+from schema.compiled import ReadPath
 from schema.node import encode_global_id
 from tests.cache_support import cache_settings, redis_server
 from tests.conftest import count_statements
-from tests.service_world import build_world
+from tests.service_world import World, build_world
 
 __all__ = ["cache_settings", "redis_server"]
 
 MEMBER = "query Member($id: ID!) { node(id: $id) { ... on Member { name phone } } }"
 PHONE = "13912345678"
 MASKED = "139****5678"
+ROLES = ("admin", "curator", "reader", "partner", None)  # None: anonymous
 
 
 class Hub:
-    """One app, its GraphQL endpoint, and tokens of an ADMIN and a READER."""
+    """One app, its GraphQL endpoint, and a token for each role (curator of the world's
+    community, partner of its co-building unit)."""
 
     def __init__(self, client: httpx.AsyncClient, graphql: HubGraphQL, tokens: dict[str, str]):
         self.client = client
@@ -80,17 +86,36 @@ def shape(response: httpx.Response) -> tuple[int, bytes, list[tuple[str, str]]]:
 
 
 @pytest.fixture
-async def hub(cache_settings: Settings, unique_name: str) -> AsyncIterator[Hub]:
-    app = create_app(cache_settings)
+async def world(orm: Settings, unique_name: str) -> World:
+    return await build_world(unique_name)
+
+
+async def _tokens(world: World) -> dict[str, str]:
+    unit = await m.CoBuildingUnit.create(
+        name=f"{world.name}共建单位", kind=UnitKind.ENTERPRISE, contact_phone="13800001111"
+    )
+    await m.CoBuildingAgreement.create(unit=unit, branch=world.branch, signed_on="2020-01-01")
+    partner = await m.User.create(
+        username=f"{world.name}-partner", password_hash="-", role=Role.PARTNER, partner_unit=unit
+    )
+    users = {
+        "admin": await m.User.get(pk=world.admin.user_id),
+        "curator": await m.User.get(pk=world.curator.user_id),
+        "reader": await m.User.get(pk=world.reader.user_id),
+        "partner": partner,
+    }
+    tokens = {}
+    for role, user in users.items():
+        tokens[role], _ = await auth.create_api_token(user=user, name="fast lane")
+    return tokens
+
+
+async def _hub(settings: Settings, world: World) -> AsyncIterator[Hub]:
+    app = create_app(settings)
     (graphql,) = [
         r.app for r in app.routes if isinstance(r, Route) and isinstance(r.app, HubGraphQL)
     ]
-    tokens = {}
-    for role in (Role.ADMIN, Role.READER):
-        user = await m.User.create(
-            username=f"{unique_name}-{role.value}", password_hash="-", role=role
-        )
-        tokens[role.value.lower()], _ = await auth.create_api_token(user=user, name="fast lane")
+    tokens = await _tokens(world)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://hub"
     ) as client:
@@ -98,8 +123,13 @@ async def hub(cache_settings: Settings, unique_name: str) -> AsyncIterator[Hub]:
 
 
 @pytest.fixture
-async def member_id(unique_name: str) -> str:
-    world = await build_world(unique_name)
+async def hub(cache_settings: Settings, world: World) -> AsyncIterator[Hub]:
+    async for made in _hub(cache_settings, world):
+        yield made
+
+
+@pytest.fixture
+async def member_id(world: World) -> str:
     member = await m.Member.create(
         name="李四", category=world.member.category, branch=world.branch, phone=PHONE
     )
@@ -193,17 +223,28 @@ async def test_a_write_makes_the_next_answer_fresh(hub: Hub, member_id: str) -> 
     assert orjson.loads(again.content) == orjson.loads(fresh.content)
 
 
-async def test_a_miss_goes_down_the_full_path_counted_once(
-    hub: Hub, counts: dict[str, Counter]
+def lookups(result: str) -> float:
+    return REGISTRY.get_sample_value("linju_response_cache_total", {"result": result}) or 0.0
+
+
+@pytest.mark.parametrize(
+    ("query", "compiled"),
+    [
+        ("query Fresh { districts(first: 1) { totalCount } }", True),
+        ("query Mine { viewer { username } }", False),  # Query.viewer falls back
+    ],
+)
+async def test_a_miss_is_counted_once_whoever_answers_it(
+    hub: Hub, counts: dict[str, Counter], query: str, compiled: bool
 ) -> None:
-    payload = {"query": "query Fresh { districts(first: 1) { totalCount } }"}
-    misses = REGISTRY.get_sample_value("linju_response_cache_total", {"result": "miss"}) or 0.0
-    response = await hub.send("POST", "admin", payload)
+    misses, stored = lookups("miss"), lookups("stored")
+    response = await hub.send("POST", "admin", {"query": query})
+    assert response.status_code == 200 and "errors" not in response.json()
     assert response.headers[CACHE_HEADER] == "stored"
-    # (executed by the compiled read path or strawberry: either way through the view)
-    assert (counts["parse"].calls, counts["resolve"].calls) == (1, 1)
-    after = REGISTRY.get_sample_value("linju_response_cache_total", {"result": "miss"}) or 0.0
-    assert after == misses + 1
+    # a compiled read is answered by the lane, else by strawberry's view: never both
+    view = 0 if compiled and lane_compiles(hub) else 1
+    assert (counts["parse"].calls, counts["resolve"].calls) == (view, 1)
+    assert (lookups("miss"), lookups("stored")) == (misses + 1, stored + 1)
 
 
 REFUSED: list[tuple[str, dict[str, Any]]] = [
@@ -355,3 +396,235 @@ async def test_a_miss_asks_the_store_once(
     response = await hub.send("POST", "admin", payload)
     assert response.headers[CACHE_HEADER] == "stored" and lookups.calls == 4
     assert response.json()["data"]["node"]["name"] == "王五"
+
+
+# --- compiled reads answered by the lane -----------------------------------------------
+
+ROSTER = """query Roster($prefix: String!, $members: Int!) {
+  branches(where: {name: {startsWith: $prefix}}, first: 50) {
+    nodes { name
+      compounds(first: 50) {
+        nodes { name propertyCompany { name } ownersCommittee { directorName } } }
+      members(first: $members) { nodes { name category phone } } } }
+  total: members(first: 1) { totalCount }
+}"""
+POINT = """query Point($id: ID!) { member: node(id: $id) { ... on Member {
+  name category phone branch { name community { name street { name } } } } } }"""
+SHAPES = """query Shapes($prefix: String!, $withMembers: Boolean!, $first: Int = 2) {
+  __typename
+  list: branches(where: {name: {startsWith: $prefix}}, first: $first) {
+    totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ...B } } }
+  again: branches(where: {name: {startsWith: $prefix}},
+                  orderBy: [{field: NAME, direction: DESC}]) {
+    nodes { ... on Branch { name } ... on Node { id } } }
+  units: coBuildingUnits(first: 5) { nodes { name contactPhone } }
+}
+fragment B on Branch {
+  id name
+  members(first: 2) @include(if: $withMembers) { nodes { name phone } }
+  community @skip(if: $withMembers) { name street { name } }
+}"""
+TOO_COSTLY = "{ branches(first: 500) { nodes { members(first: 500) { nodes { name } } } } }"
+TOO_DEEP = """{ branches(first: 1) { nodes { community { street { district {
+  streets(first: 1) { nodes { communities(first: 1) { nodes {
+    branches(first: 1) { nodes { name } } } } } } } } } } } }"""
+
+
+def lane_compiles(hub: Hub) -> bool:
+    """Whether this session's read path compiles (LINJU_TEST_READ_PATH): in the
+    resolvers' and the differential mode the lane answers cache hits only."""
+    return hub.graphql.read_path.mode == "compiled"
+
+
+def lane_cases(world: World, member_id: str) -> list[tuple[str, dict[str, Any], bool]]:
+    """(name, payload, whether the lane answers it) for the world of ``world``."""
+    prefix = world.branch.name[:-1]
+    unknown = encode_global_id("Member", 2_000_000_000)
+    return [
+        ("typename", {"query": "{ __typename }"}, True),
+        ("typenames", {"query": "query T { __typename again: __typename }"}, True),
+        ("point", {"query": POINT, "variables": {"id": member_id}}, True),
+        ("unknown id", {"query": POINT, "variables": {"id": unknown}}, True),
+        ("roster", {"query": ROSTER, "variables": {"prefix": prefix, "members": 20}}, True),
+        (
+            "aliases, fragments, directives, variables",
+            {
+                "query": SHAPES,
+                "variables": {"prefix": prefix, "withMembers": True},
+                "operationName": "Shapes",
+            },
+            True,
+        ),
+        ("skip", {"query": SHAPES, "variables": {"prefix": prefix, "withMembers": False}}, True),
+        # errors and what the compiler leaves to the resolvers: handed over
+        ("bad cursor", {"query": '{ branches(after: "bad") { totalCount } }'}, False),
+        ("malformed id", {"query": POINT, "variables": {"id": "bad"}}, True),
+        ("too costly", {"query": TOO_COSTLY}, False),
+        (
+            "too deep",
+            {"query": TOO_DEEP},
+            False,
+        ),
+        (
+            "bad variables",
+            {"query": ROSTER, "variables": {"prefix": prefix, "members": "x"}},
+            False,
+        ),
+        ("missing variable", {"query": ROSTER, "variables": {"prefix": prefix}}, False),
+        ("unknown operation", {"query": POINT, "operationName": "Nope"}, False),
+        ("validation error", {"query": "{ branches { nope } }"}, False),
+        (
+            "falls back",
+            {"query": "{ viewer { username } b: branches(first: 1) { totalCount } }"},
+            False,
+        ),
+        ("two operations", {"query": "query A { __typename } query B { __typename }"}, False),
+        ("mutation", {"query": "mutation { logout { ok } }"}, False),
+    ]
+
+
+@pytest.fixture(params=["cache off", "cache on"])
+async def reads(request: pytest.FixtureRequest, orm: Settings, world: World) -> AsyncIterator[Hub]:
+    settings = replace(orm, response_cache=request.param == "cache on", cache_max_entries=4998)
+    async for made in _hub(settings, world):
+        yield made
+    response_cache(settings).close()
+
+
+@pytest.fixture
+def read_counts(reads: Hub, monkeypatch: pytest.MonkeyPatch) -> dict[str, Counter]:
+    found = {name: Counter() for name in ("parse", "resolve", "run")}
+    monkeypatch.setattr(
+        HubGraphQL, "parse_http_body", found["parse"].wrap(HubGraphQL.parse_http_body)
+    )
+    monkeypatch.setattr(auth, "resolve_bearer", found["resolve"].wrap(auth.resolve_bearer))
+    monkeypatch.setattr(ReadPath, "run", found["run"].wrap(ReadPath.run))
+    return found
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_compiled_reads_are_byte_identical_to_the_full_paths(
+    reads: Hub, world: World, member_id: str, read_counts: dict[str, Counter], role: str | None
+) -> None:
+    cached = reads.graphql.settings.response_cache
+    for case, payload, answered in lane_cases(world, member_id):
+        for method, accept in (("POST", None), ("GET", GRAPHQL_RESPONSE_JSON)):
+            if method == "GET" and case == "mutation":
+                continue  # a 405, whoever answers (the REFUSED cases above)
+            # With the cache on, each method's query and the lane's differ by spaces:
+            # an entry of their own (stored, then hit), answered alike.
+            pad = " " * (method == "GET") * 2
+            theirs = {**payload, "query": payload["query"] + pad}
+            own = {**payload, "query": payload["query"] + pad + " "} if cached else theirs
+            for turn in ("stored", "hit") if cached else ("bypass",):
+                full = await reads.send(method, role, theirs, fast=False, accept=accept)
+                parsed = read_counts["parse"].calls
+                resolved = read_counts["resolve"].calls
+
+                lane = await reads.send(method, role, own, accept=accept)
+
+                assert shape(lane) == shape(full), (case, method, turn)
+                assert lane.status_code in (200, 400), (case, method)
+                # the lane answers what it compiles, and every hit (a fallback's too)
+                hit = lane.headers.get(CACHE_HEADER) == "hit"
+                by_lane = hit or (answered and lane_compiles(reads))
+                assert read_counts["parse"].calls == parsed + (0 if by_lane else 1), case
+                # one credential lookup per request (none when anonymous)
+                assert read_counts["resolve"].calls == resolved + (role is not None), case
+                if answered:
+                    assert lane.headers[CACHE_HEADER] == turn, (case, method)
+                    assert "errors" not in lane.json(), case
+
+
+async def test_what_each_role_sees_is_its_own(reads: Hub, world: World, member_id: str) -> None:
+    payload = {"query": POINT, "variables": {"id": member_id}}
+    seen = {}
+    for _ in range(2):  # stored then hit when the cache is on
+        for role in ROLES:
+            response = await reads.send("POST", role, payload)
+            member = response.json()["data"]["member"]
+            seen[role] = member and member["phone"]
+    assert seen["admin"] == PHONE and seen["reader"] == MASKED
+    # the community curator reads its community's members in full; a partner and an
+    # anonymous caller do not see members at all
+    assert seen["curator"] == PHONE
+    assert seen["partner"] is None and seen[None] is None
+
+
+async def test_the_operation_metrics_are_the_full_paths(reads: Hub, member_id: str) -> None:
+    payload = {"query": POINT, "variables": {"id": member_id}, "operationName": "Point"}
+    labels = {"operation": "Point", "type": "query"}
+
+    def executed() -> float:
+        return REGISTRY.get_sample_value("linju_graphql_operations_total", labels) or 0.0
+
+    def timed() -> float:
+        name = "linju_graphql_operation_duration_seconds_count"
+        return REGISTRY.get_sample_value(name, {"operation": "Point"}) or 0.0
+
+    counted = []
+    for fast in (False, True):
+        before = (executed(), timed())
+        own = {**payload, "query": POINT + (" " if fast else "")}  # no hit: executed
+        response = await reads.send("POST", "admin", own, fast=fast)
+        assert response.status_code == 200
+        counted.append((executed() - before[0], timed() - before[1]))
+    assert counted == [(1.0, 1.0), (1.0, 1.0)]
+
+
+async def test_a_failing_statement_is_answered_by_the_resolvers_and_run_once(
+    reads: Hub,
+    member_id: str,
+    read_counts: dict[str, Counter],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    if not lane_compiles(reads):
+        pytest.skip("no compiled statements in this session's read-path mode")
+    # Given compiled statements that fail (a timeout, a lost connection)
+    async def failing(self: ReadPath, *args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(ReadPath, "run", read_counts["run"].wrap(failing))
+    answers = []
+    for fast in (False, True):
+        payload = {"query": POINT + (" " if fast else ""), "variables": {"id": member_id}}
+        before = read_counts["run"].calls
+        # When the request is made through the full path, then the lane
+        answers.append(await reads.send("POST", "admin", payload, fast=fast))
+        # Then the compiled statement ran once (the full path did not run it again
+        # after the lane) and the resolvers answered
+        assert read_counts["run"].calls == before + 1
+    full, lane = answers
+    assert shape(lane) == shape(full)
+    assert lane.json()["data"]["member"]["phone"] == PHONE
+    failures = [r for r in caplog.records if "compiled read failed" in r.getMessage()]
+    assert len(failures) == 2
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+async def test_a_compiled_read_leaves_strawberry_alone(
+    reads: Hub, member_id: str, counts_of_reads: dict[str, Counter], method: str
+) -> None:
+    payload = {"query": POINT, "variables": {"id": member_id}}
+    for _ in range(3):
+        response = await reads.send(method, "reader", payload)
+        assert response.json()["data"]["member"]["phone"] == MASKED
+    if lane_compiles(reads):
+        assert counts_of_reads["execute"].calls == 0
+        assert counts_of_reads["context"].calls == 0
+        assert counts_of_reads["parse"].calls == 0
+
+
+@pytest.fixture
+def counts_of_reads(reads: Hub, monkeypatch: pytest.MonkeyPatch) -> dict[str, Counter]:
+    """Calls of strawberry's execution, HubGraphQL's context and its body parsing."""
+    found = {name: Counter() for name in ("execute", "context", "parse")}
+    monkeypatch.setattr(
+        reads.graphql.schema, "execute", found["execute"].wrap(reads.graphql.schema.execute)
+    )
+    monkeypatch.setattr(HubGraphQL, "get_context", found["context"].wrap(HubGraphQL.get_context))
+    monkeypatch.setattr(
+        HubGraphQL, "parse_http_body", found["parse"].wrap(HubGraphQL.parse_http_body)
+    )
+    return found

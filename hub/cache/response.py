@@ -64,9 +64,12 @@ class ResponseCache:
             else LocalState(max_entries=settings.cache_max_entries)
         )
         self._stop_tracking = track_writes(settings)
+        # Set by close(): a holder of this cache asks response_cache() for the new one.
+        self.closed = False
 
     def close(self) -> None:
         """Stop bumping this cache's shared versions and forget the cache."""
+        self.closed = True
         self._stop_tracking()
         if _caches.get(self.settings) is self:
             del _caches[self.settings]

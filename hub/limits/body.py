@@ -24,21 +24,22 @@ def _message(limit: int) -> str:
     return f"请求体过大，上限为 {limit} 字节 (request body larger than {limit} bytes)"
 
 
-def _is_upload(scope: Scope) -> bool:
+def _body_headers(scope: Scope) -> tuple[bool, int | None]:
+    """Whether the body is an upload (``multipart/form-data``), and its Content-Length
+    (None when absent or not a number): the first of each header, in one scan."""
+    upload: bool | None = None
+    length: int | None = None
+    seen_length = False
     for name, value in scope.get("headers", ()):
-        if name == b"content-type":
-            return value.split(b";", 1)[0].strip().lower() == b"multipart/form-data"
-    return False
-
-
-def _content_length(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"content-length":
+        if name == b"content-type" and upload is None:
+            upload = value.split(b";", 1)[0].strip().lower() == b"multipart/form-data"
+        elif name == b"content-length" and not seen_length:
+            seen_length = True
             try:
-                return int(value)
+                length = int(value)
             except ValueError:
-                return None
-    return None
+                length = None
+    return bool(upload), length
 
 
 class BodySizeLimit:
@@ -52,11 +53,11 @@ class BodySizeLimit:
         self.request_limit = min(limits, default=0)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limit = self.upload_limit if _is_upload(scope) else self.request_limit
+        upload, length = _body_headers(scope)
+        limit = self.upload_limit if upload else self.request_limit
         if scope["type"] != "http" or limit <= 0:
             await self.app(scope, receive, send)
             return
-        length = _content_length(scope)
         if length is None:  # chunked: count while the application reads
             await _Guarded(self.app, limit, scope, receive, send).run()
         elif length > limit:

@@ -30,7 +30,12 @@ from tortoise.exceptions import OperationalError
 
 from hub.access import Viewer
 from hub.enums import Role
-from hub.observability.metrics import GRAPHQL_OPERATIONS, GRAPHQL_SECONDS, operation_label
+from hub.observability.metrics import (
+    GRAPHQL_OPERATIONS,
+    GRAPHQL_SECONDS,
+    labelled,
+    operation_label,
+)
 from hub.settings import Settings
 from resolvers.compiler.catalog import (
     Catalog,
@@ -142,14 +147,48 @@ class ReadPath:
                 got = exc
             self.compare(query, operation_name, viewer, expected, got)
             return expected
+        result = await self.answer(
+            plan, query=query, variables=variables, operation_name=operation_name, viewer=viewer
+        )
+        return result if result is not None else await resolve()
+
+    def ready(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None,
+        operation_name: str | None,
+        viewer: Viewer,
+    ) -> Plan | None:
+        """The plan when this request is answered by compiled SQL alone (hub.fast_lane);
+        None for anything else — another mode, any error, not a query, a fallback — and
+        nothing logged or counted: :meth:`execute` does that when it gets the request."""
+        if self.mode != "compiled":
+            return None
+        try:
+            plan = self.plan(query, variables, operation_name, viewer)
+        except Exception:
+            return None
+        return plan if plan is not None and plan.fallback is None else None
+
+    async def answer(
+        self,
+        plan: Plan,
+        *,
+        query: str,
+        variables: Mapping[str, Any] | None,
+        operation_name: str | None,
+        viewer: Viewer,
+    ) -> ExecutionResult | None:
+        """A compiled plan's result, with the operation's metrics; None when the
+        resolvers must answer instead (already logged and counted)."""
         try:
             started = time.perf_counter()
             result = await self.run(plan, viewer, variables)
             if self.settings.metrics:
                 # What OperationMetrics records for operations strawberry executes.
                 label = operation_label(plan.operation)
-                GRAPHQL_OPERATIONS.labels(label, "query").inc()
-                GRAPHQL_SECONDS.labels(label).observe(time.perf_counter() - started)
+                labelled(GRAPHQL_OPERATIONS, label, "query").inc()
+                labelled(GRAPHQL_SECONDS, label).observe(time.perf_counter() - started)
             return result
         except ResolversAnswer:
             return await resolve()  # their error (a statistics scope not found)
@@ -158,12 +197,12 @@ class ReadPath:
             if key is not None:
                 self.plans.put(key, _too_deep(plan, str(exc)))
             READ_FALLBACKS.labels(field=str(exc)).inc()
-            return await resolve()
+            return None
         except Exception:
             # A failing statement (a timeout, a lost connection): the resolvers answer,
             # with the error the hub's error policy gives clients.
             logger.exception("compiled read failed; answered by the resolvers")
-            return await resolve()
+            return None
 
     def _log_fallback(self, query: str, operation_name: str | None, fallback: str) -> None:
         key = (query, fallback)
@@ -408,11 +447,11 @@ def _sql_viewer(viewer: Viewer) -> Viewer:
 
 
 def _read_connection() -> Any:
+    """The connection a read of the models would use now (the replica router's choice),
+    as ``Member.all()`` chooses it, without building a QuerySet per statement."""
     from hub import models as m
 
-    queryset = m.Member.all()
-    queryset._choose_db_if_not_chosen()
-    return queryset._db
+    return m.Member._choose_db()
 
 
 def _dialect_name() -> str:
