@@ -1,4 +1,4 @@
-"""The one strawberry internal the hub still reads, behind a version check.
+"""The strawberry releases the hub accepts, checked; the one strawberry internal it reads.
 
 Strawberry builds a graphql-core ``GraphQLSchema`` and keeps it as ``Schema._schema``;
 no public method returns it. The hub needs it where strawberry hands out only its own
@@ -7,7 +7,11 @@ graphql-core types of a validated document. Everything else uses strawberry's pu
 API, so the hub accepts a range of strawberry releases, not one minor:
 :data:`STRAWBERRY_RANGE`, the range ``pyproject.toml`` declares (a test keeps the two
 equal), checked once when the schema is built so that a release outside it fails
-with a message rather than somewhere in a request.
+with a message rather than somewhere in a request. The lower end is set by the
+WebSocket ``Origin`` check (``allowed_origins``, against cross-site WebSocket hijacking)
+that the hub's endpoint passes to strawberry: 0.338 has none (every app test fails on
+it with ``GraphQL.__init__() got an unexpected keyword argument 'allowed_origins'``);
+0.341, the hub's earlier pin, has it.
 """
 
 from __future__ import annotations
@@ -18,9 +22,8 @@ from importlib.metadata import version
 from graphql import GraphQLSchema
 from strawberry.schema import BaseSchema
 
-# The strawberry-graphql releases tested (both ends: see bench/README.md's notes on the
-# range and .ci/run): lowest included, highest excluded.
-STRAWBERRY_RANGE = ((0, 338), (0, 400))
+# Lowest included, highest excluded; .ci/run installs the newest allowed.
+STRAWBERRY_RANGE = ((0, 341), (0, 400))
 
 
 def release(text: str) -> tuple[int, ...]:
@@ -33,12 +36,13 @@ def check_strawberry(installed: str | None = None) -> None:
     """Refuse a strawberry release outside :data:`STRAWBERRY_RANGE`, saying which."""
     text = installed if installed is not None else version("strawberry-graphql")
     low, high = STRAWBERRY_RANGE
-    if not low <= release(text)[: len(low)] < high:
+    if not low <= release(text) < high:
         raise RuntimeError(
             f"strawberry-graphql {text} is installed; Linju Hub supports "
-            f">={'.'.join(map(str, low))},<{'.'.join(map(str, high))} (it reads the "
-            "graphql-core schema strawberry keeps in Schema._schema). Install a release "
-            "in that range: pip install -e ."
+            f">={'.'.join(map(str, low))},<{'.'.join(map(str, high))} (it needs the "
+            "WebSocket Origin check, allowed_origins, and reads the graphql-core schema "
+            "strawberry keeps in Schema._schema). Install a release in that range: "
+            "pip install -e ."
         )
 
 
