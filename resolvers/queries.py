@@ -39,7 +39,6 @@ from resolvers.pagination import (
     keyset_q,
     ordering_tag,
 )
-from resolvers.rows import hydrate
 
 # Aliases of the columns the window query adds; no model has such a field.
 PARENT = "_parent"
@@ -153,8 +152,8 @@ async def fetch_related_pages(
         .orderby(SqlField(ROW_NUMBER))
     )
     grouped: dict[int, list[Model]] = defaultdict(list)
-    for row, extra in await _rows_with(db, model, outer, (PARENT,)):
-        grouped[extra[PARENT]].append(row)
+    for row in await _rows(db, model, outer, (PARENT,)):
+        grouped[getattr(row, PARENT)].append(row)
     return {pid: _page(grouped.get(pid, []), listing, request) for pid in ids}
 
 
@@ -238,16 +237,14 @@ def _order_terms(listing: Listing, table: Table, *, reverse: bool) -> list[tuple
     return terms
 
 
-async def _rows(db: BaseDBAsyncClient, model: type[Model], query: QueryBuilder) -> list[Model]:
-    _, rows = await db.execute_query(*query.get_parameterized_sql())
-    return [hydrate(model, row) for row in rows]
-
-
-async def _rows_with(
-    db: BaseDBAsyncClient, model: type[Model], query: QueryBuilder, extra: tuple[str, ...]
-) -> list[tuple[Model, dict[str, Any]]]:
-    _, rows = await db.execute_query(*query.get_parameterized_sql())
-    return [(hydrate(model, row), {key: row[key] for key in extra}) for row in rows]
+async def _rows(
+    db: BaseDBAsyncClient, model: type[Model], query: QueryBuilder, extra: tuple[str, ...] = ()
+) -> list[Model]:
+    """Run ``query`` and build its rows as a queryset would: through the client's executor
+    (Tortoise's own row-to-model conversion); ``extra`` columns are set on each row."""
+    executor = db.executor_class(model=model, db=db)
+    sql, params = query.get_parameterized_sql()
+    return await executor.execute_select(sql, params, custom_fields=list(extra) or None)
 
 
 def _page(rows: list[Model], listing: Listing, request: PageRequest) -> Page:

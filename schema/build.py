@@ -5,8 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from hub.settings import Settings
-from schema.execution import ExecutionContext
 from schema.extensions import extensions_for
+from schema.internals import check_strawberry
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.subscriptions import Subscription
@@ -14,12 +14,12 @@ from schema.subscriptions import Subscription
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     """The hub's schema, with the limits and switches these settings ask for."""
+    check_strawberry()
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions_for(settings),
-        execution_context_class=ExecutionContext,
     )
 
 

@@ -63,6 +63,7 @@ from hub.observability import OperationMetrics, current_request_id
 from hub.settings import Settings
 from schema.errors import ErrorCode, error_code, is_statement_timeout, user_error, with_code
 from schema.input_values import Measure, text_problem
+from schema.internals import graphql_schema
 
 logger = logging.getLogger("linju.graphql")
 
@@ -120,11 +121,22 @@ def should_mask_error(error: GraphQLError) -> bool:
     return error.path is not None
 
 
+def mask_or_code(error: GraphQLError) -> bool:
+    """MaskErrors' public hook, asked once per error: mask it, or keep it with a code.
+
+    What is kept without a code is about the input (variables that do not fit).
+    """
+    if should_mask_error(error):
+        return True
+    with_code(error, ErrorCode.BAD_USER_INPUT)
+    return False
+
+
 class ErrorPolicy(MaskErrors):
     """Mask unexpected errors (logged with an id) and give every error a code."""
 
     def __init__(self, *, statement_timeout_ms: int = 0) -> None:
-        super().__init__(should_mask_error=should_mask_error)
+        super().__init__(should_mask_error=mask_or_code)
         self.statement_timeout_ms = statement_timeout_ms
 
     def on_parse(self) -> Iterator[None]:
@@ -202,12 +214,6 @@ class ErrorPolicy(MaskErrors):
             path=error.path,
             extensions={"code": ErrorCode.BAD_USER_INPUT.value},
         )
-
-    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        # What is left without a code is about the input: variables that do not fit.
-        return [
-            with_code(error, ErrorCode.BAD_USER_INPUT) for error in super()._process_errors(errors)
-        ]
 
 
 # SQLSTATE class 22, "data exception": a value the column or operator cannot take
@@ -448,7 +454,7 @@ class CostLimit(SchemaExtension):
         if context.pre_execution_errors is None and context.graphql_document is not None:
             errors = cost_errors(
                 self,
-                context.schema._schema,
+                graphql_schema(context.schema),
                 context.graphql_document,
                 dict(context.variables or {}),
                 context.operation_name,
@@ -671,7 +677,7 @@ class CachedDocuments(SchemaExtension):
             context.pre_execution_errors = (
                 cost_errors(
                     self.cost_limit,
-                    context.schema._schema,
+                    graphql_schema(context.schema),
                     context.graphql_document,
                     dict(context.variables or {}),
                     context.operation_name,

@@ -8,7 +8,6 @@ from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
 from hub.access import Viewer, row_scope
-from resolvers.rows import fetch_by_key
 
 M = TypeVar("M", bound=Model)
 
@@ -23,6 +22,6 @@ class ByIdLoader(DataLoader[int, M | None], Generic[M]):
 
     async def _load(self, ids: list[int]) -> list[M | None]:
         # A row outside the viewer's scope loads as None, exactly like a missing one.
-        rows = await fetch_by_key(self.model, self.scope, self.model._meta.pk_attr, ids)
+        rows = await self.model.filter(self.scope, pk__in=ids)
         by_id = {row.pk: row for row in rows}
         return [by_id.get(pk) for pk in ids]

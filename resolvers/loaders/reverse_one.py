@@ -8,7 +8,6 @@ from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
 from hub.access import Viewer, row_scope
-from resolvers.rows import fetch_by_key
 
 M = TypeVar("M", bound=Model)
 
@@ -23,6 +22,6 @@ class ReverseOneLoader(DataLoader[int, M | None], Generic[M]):
         super().__init__(load_fn=self._load)
 
     async def _load(self, parent_ids: list[int]) -> list[M | None]:
-        rows = await fetch_by_key(self.model, self.scope, self.key, parent_ids)
+        rows = await self.model.filter(self.scope, **{f"{self.key}__in": parent_ids})
         by_parent = {getattr(row, self.key): row for row in rows}
         return [by_parent.get(pid) for pid in parent_ids]

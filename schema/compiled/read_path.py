@@ -58,6 +58,7 @@ from schema.compiled.selection import (
 from schema.compiled.statistics import FIELD as STATISTICS
 from schema.compiled.statistics import statistics_statement
 from schema.extensions import CACHEABLE_QUERY_LENGTH, CostLimit, _shape_rule, cost_errors
+from schema.internals import graphql_schema
 
 logger = logging.getLogger("linju.read_path")
 
@@ -87,7 +88,7 @@ class ReadPath:
 
     def __init__(self, schema: Any, settings: Settings) -> None:
         self.strawberry_schema = schema
-        self.schema: GraphQLSchema = schema._schema
+        self.schema: GraphQLSchema = graphql_schema(schema)
         self.settings = settings
         self.mode = settings.read_path
         self.plans = PlanCache()

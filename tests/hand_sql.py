@@ -1,8 +1,9 @@
-"""The three read queries of the bench, each as GraphQL and as one hand-written SQL statement.
+"""Three read queries (roster, point, statistics), each as GraphQL and as one hand-written
+PostgreSQL statement: an oracle for tests/test_read_path.py.
 
 Each SQL statement builds, inside PostgreSQL, exactly the JSON document the hub answers
-(``{"data": ...}``, same keys, same order of rows), so the two sides return the same
-data; ``bench.read`` checks that before it measures anything.
+(``{"data": ...}``, same keys, same order of rows). They were the old ``bench.read``'s
+queries; the read benchmark is now ``python -m bench.peer`` (bench-peer's own q1–q3).
 """
 
 from __future__ import annotations
@@ -116,15 +117,13 @@ SELECT json_build_object('data', json_build_object('statistics', json_build_obje
          (SELECT count(*) AS n FROM compound) total)
 )))::text"""
 
-# What PostGraphile 5.1 reached against raw SQL on the same data (shared/DESIGN.md).
-POSTGRAPHILE_RATIO = {"roster": 0.33, "point": 0.12, "statistics": 0.31}
 # How many different members the point query cycles through.
 POINT_SAMPLE = 1000
 
 
 @dataclass(frozen=True)
 class Case:
-    """One query of the bench: the HTTP bodies the hub gets, the SQL arguments PostgreSQL gets.
+    """One query: the HTTP bodies the hub gets, the SQL arguments PostgreSQL gets.
 
     Request ``i`` of either side reads the same record: ``bodies[i % n]`` and
     ``sql_args[i % n]``.
@@ -135,10 +134,6 @@ class Case:
     sql: str
     bodies: tuple[bytes, ...]
     sql_args: tuple[tuple[Any, ...], ...]
-
-    @property
-    def postgraphile_ratio(self) -> float:
-        return POSTGRAPHILE_RATIO[self.name]
 
 
 def _body(query: str, operation: str, variables: dict[str, Any] | None = None) -> bytes:
