@@ -59,7 +59,7 @@ class Connection(Generic[NodeT]):
     @strawberry.field(description="本页的边 The edges of this page")
     async def edges(self) -> list[Edge[NodeT]]:
         page = await self.page()
-        return [Edge(node=row, _page=page) for row in page.rows]  # type: ignore[call-arg]
+        return [Edge(node=row, _page=page) for row in page.rows]  # type: ignore[call-arg,arg-type]  # rows stand for NodeT
 
     @strawberry.field(description="本页的记录 The records of this page (edges without cursors)")
     async def nodes(self) -> list[NodeT]:

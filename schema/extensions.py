@@ -672,7 +672,11 @@ class CachedDocuments(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        if self.hit and context.pre_execution_errors is None:
+        if (
+            self.hit
+            and context.pre_execution_errors is None
+            and context.graphql_document is not None
+        ):
             # Strawberry validates only while no errors are set: the cost rule alone.
             context.pre_execution_errors = (
                 cost_errors(

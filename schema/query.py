@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 import strawberry
 from strawberry.tools import merge_types
@@ -30,14 +30,15 @@ async def _node(
     info: Info,
     id: Annotated[strawberry.ID, strawberry.argument(description="全局ID Global id")],
 ) -> Node | None:
-    return await resolve_node(info, id)
+    # A row stands for its node type (strawberry resolves the type by the row's model).
+    return cast("Node | None", await resolve_node(info, id))
 
 
 async def _nodes(
     info: Info,
     ids: Annotated[list[strawberry.ID], strawberry.argument(description="全局ID列表 Global ids")],
 ) -> list[Node | None]:
-    return await resolve_nodes(info, list(ids))
+    return cast("list[Node | None]", await resolve_nodes(info, list(ids)))
 
 
 def _all(model: type[Model], node: type, description: str) -> object:

@@ -140,6 +140,7 @@ class ReadPath:
             return await resolve()
         if self.mode == "differential":
             expected = await resolve()
+            got: ExecutionResult | Exception
             try:
                 got = await self.run(plan, viewer, variables)
             except (TooDeep, ResolversAnswer):

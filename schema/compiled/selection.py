@@ -37,7 +37,7 @@ from resolvers.compiler.catalog import (
 )
 from resolvers.compiler.plan import VariableValue, ViewerValue
 from resolvers.compiler.sql import Unsupported
-from resolvers.compiler.tree import Fragment, Page, Selection
+from resolvers.compiler.tree import Fragment, Key, Page, Selection
 from resolvers.connections import make_listing
 from resolvers.pagination import ordering_tag, page_request
 from schema.node import NODE_MODELS, TYPE_NAMES, decode_global_id
@@ -145,7 +145,7 @@ class Walk:
         ids = [args["id"]] if name == "node" else list(args["ids"])
         if name == "nodes" and len(ids) > self.settings.page_size_max:
             raise Fallback(name)  # the resolvers' error
-        targets: list[tuple[str, int] | None] = []
+        targets: list[tuple[str, Key] | None] = []
         by_type: dict[str, tuple[Selection, ...]] = {}
         scopes: dict[str, Fragment] = {}
         variable = _id_variable(nodes[0]) if name == "node" else None
