@@ -34,7 +34,12 @@ def needs_rehash(password_hash: str) -> bool:
 
 
 def generate_password(length: int = 16) -> str:
-    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    """A random password that ``password_problem`` accepts (about one draw in twelve is
+    all letters: drawn again)."""
+    while True:
+        password = "".join(secrets.choice(_ALPHABET) for _ in range(length))
+        if password_problem(password) is None:
+            return password
 
 
 def password_problem(password: str) -> str | None:

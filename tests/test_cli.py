@@ -363,3 +363,10 @@ def test_demo_migrates_seeds_and_serves(tmp_path: Path) -> None:
     for path in ("/graphql", "/admin/", "/healthz"):
         assert f"http://127.0.0.1:{port}{path}" in output
     assert "Traceback" not in output
+
+
+def test_a_generated_password_is_always_strong_enough() -> None:
+    # a password of letters only would be refused by the account service
+    from hub.passwords import generate_password, password_problem
+
+    assert all(password_problem(generate_password()) is None for _ in range(2_000))
