@@ -90,6 +90,7 @@ SCOPE_PATHS: dict[type[Model], ScopePaths] = {
     m.LoginSession: ScopePaths(admin_only=True),
     m.ApiToken: ScopePaths(admin_only=True),
     m.AuditLog: ScopePaths(admin_only=True),
+    m.TrustedDocument: ScopePaths(admin_only=True),
 }
 
 NOTHING = Q(id__in=[])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from hub.models.accounts import ApiToken, AuditLog, LoginSession, LoginThrottle, User
 from hub.models.base import Record, Searchable
+from hub.models.documents import TrustedDocument
 from hub.models.geography import Building, Community, Compound, District, Street
 from hub.models.partners import (
     CoBuildingAgreement,
@@ -43,6 +44,7 @@ __models__ = [
     LoginSession,
     ApiToken,
     AuditLog,
+    TrustedDocument,
 ]
 
 __all__ = [
@@ -70,6 +72,7 @@ __all__ = [
     "Searchable",
     "ServiceActivity",
     "Street",
+    "TrustedDocument",
     "User",
     "Venue",
     "VenueRoom",
