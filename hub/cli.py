@@ -26,6 +26,7 @@ from hub import __version__
 from hub.assets import AssetError, assets_present, fetch_assets
 from hub.cli_accounts import token
 from hub.cli_backup import backup, restore
+from hub.cli_documents import documents
 from hub.cli_errors import (
     BadDatabaseURL,
     DatabaseUnreachable,
@@ -506,6 +507,7 @@ def assets(force: bool) -> None:
 main.add_command(token)
 main.add_command(backup)
 main.add_command(restore)
+main.add_command(documents)
 
 
 if __name__ == "__main__":  # python -m hub.cli
