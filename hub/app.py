@@ -113,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.loop = asyncio.get_running_loop()
         await init_orm(settings)
+        await graphql.documents.warm()  # registered documents prepared before first use
         # The schema, models and libraries are long-lived: keep them out of every
         # collection. The thresholds stay Python's own: with that heap frozen a
         # collection is cheap, and a higher one let a worker keep the cyclic garbage of
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 yield
         finally:
             await _finish_background_writes()
+            await graphql.documents.flush()
             await close_shared_redis()
             await close_orm()
 

@@ -6,7 +6,8 @@ what a trivial request costs, although a compiled read never reaches strawberry'
 execution. :class:`FastLane` answers the plain case itself: ``POST`` with
 ``Content-Type: application/json`` or ``GET`` with ``?query=``, one operation whose
 ``query`` is a string, ``variables`` an object or absent, ``operationName`` a string or
-absent and no persisted-query extension. With the viewer resolved the same way (once
+absent and no persisted-query extension nor ``documentId``; in trusted documents mode
+(``LINJU_DOCUMENTS=trusted``) it takes nothing. With the viewer resolved the same way (once
 per request, :mod:`hub.request_viewer`) it answers
 
 - a current response-cache entry, as stored (the full path's cache key);
@@ -147,6 +148,8 @@ class FastLane:
         use (the original one, or one replaying what was read)."""
         if not self.settings.response_cache and self.read_path.mode != "compiled":
             return receive  # nothing this lane could answer
+        if self.settings.documents == "trusted":
+            return receive  # which documents may run: hub.documents_gate, on the full path
         method = scope["method"]
         if method not in ("GET", "POST"):
             return receive
@@ -300,6 +303,7 @@ def _plain(query: object, variables: object, data: Any) -> Request | None:
         or not isinstance(operation_name, str | None)
         or not isinstance(extensions, dict | None)
         or (extensions is not None and "persistedQuery" in extensions)
+        or "documentId" in data  # a trusted document: hub.documents_gate on the full path
     ):
         return None
     return query, variables, operation_name

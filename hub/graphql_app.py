@@ -26,14 +26,16 @@ What this adds to strawberry's own Starlette app (checked against strawberry 0.3
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
@@ -46,6 +48,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.file_uploads.utils import replace_placeholders_with_files
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -57,6 +60,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from hub import assets
 from hub.cache import response_cache
+from hub.documents_gate import DocumentGate, DocumentRefused
 from hub.fast_lane import COMPILED_FAILED, LANE_TRIED, LOOKED, FastLane
 from hub.limits.sockets import AccountCaps, SocketRateLimit
 from hub.request_viewer import read_viewer
@@ -209,6 +213,26 @@ class GraphQLJSONResponse(Response):
     """A GraphQL result, whose media type and status are settled by negotiation."""
 
 
+@dataclass
+class HubRequestData(GraphQLRequestData):
+    """A request as strawberry reads it, and the trusted document it names by id."""
+
+    document_id: str | None = None
+
+
+# Set on a request's state when its document was named by id (GET answers may be cached).
+DOCUMENT_BY_ID = "linju_document_by_id"
+
+
+def _document_id(data: object) -> str | None:
+    if not isinstance(data, Mapping) or "documentId" not in data:
+        return None
+    value = data["documentId"]
+    if not isinstance(value, str):
+        raise BadRequest("documentId 须为字符串 (documentId must be a string: sha256:<hex>)")
+    return value
+
+
 class HubGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI GraphQL app, configured from the hub's settings."""
 
@@ -230,6 +254,8 @@ class HubGraphQL(GraphQL[Context, None]):
         self.socket_rate = SocketRateLimit(settings)
         self.socket_caps = AccountCaps(settings)
         self.read_path = ReadPath(schema, settings)  # compiled reads (issue 11)
+        # documentId, APQ and trusted mode (issue 15); registered documents are prepared.
+        self.documents = DocumentGate(settings, prepare=self.read_path.prepare)
         # Cache hits and compiled reads answered before strawberry's view (issue 12);
         # None: off.
         self.fast_lane: FastLane | None = FastLane(
@@ -267,11 +293,37 @@ class HubGraphQL(GraphQL[Context, None]):
                     bad = request.state.graphql_request_error
                     if media_type == GRAPHQL_RESPONSE_JSON and bad and response.status_code == 200:
                         response.status_code = 400
+                    by_id = getattr(request.state, DOCUMENT_BY_ID, None)
+                    if by_id is not None and request.method == "GET":
+                        response = self.cacheable(request, response, public=by_id)
             await response(scope, receive, send)
         finally:
             # An upload's files are spooled to temporary files: close them, whether
             # the request was answered or refused.
             await request.close()
+
+    def cacheable(self, request: Request, response: Response, *, public: bool) -> Response:
+        """A GET by document id: shared caches may keep an error-free answer to an
+        anonymous viewer (``ETag``, 304 when the client has it); never a signed-in
+        viewer's, whose data may be private."""
+        if not public or response.status_code != 200 or request.state.graphql_request_error:
+            response.headers["cache-control"] = "private, no-store" if not public else "no-store"
+            return response
+        body = bytes(response.body)
+        if b'"errors"' in body:  # an error-free result has no errors entry at the top
+            response.headers["cache-control"] = "no-store"
+            return response
+        etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+        headers = {
+            "cache-control": f"public, max-age={max(self.settings.documents_max_age_seconds, 0)}",
+            "etag": etag,
+            "vary": "Accept, Authorization",
+        }
+        wanted = request.headers.get("if-none-match", "")
+        if etag in (tag.strip() for tag in wanted.split(",")) or wanted.strip() == "*":
+            return Response(status_code=304, headers=headers)
+        response.headers.update(headers)
+        return response
 
     def error_response(self, exc: HTTPException, media_type: str) -> Response:
         """A request the hub could not take, as a GraphQL-shaped JSON error."""
@@ -328,7 +380,47 @@ class HubGraphQL(GraphQL[Context, None]):
                     "operationName 须为字符串 "
                     "(the GraphQL operation's `operationName` must be a string or null)"
                 )
-        return parsed
+        return await self._document_ids(request, parsed)
+
+    async def _document_ids(
+        self,
+        request: AsyncHTTPRequestAdapter,
+        parsed: GraphQLRequestData | list[GraphQLRequestData],
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """The ``documentId`` of each operation (strawberry does not read it): from the
+        query string of a GET, from the JSON body of a POST (parsed again, only when an
+        operation names one)."""
+        items = parsed if isinstance(parsed, list) else [parsed]
+        raw: Any
+        if request.method == "GET":
+            if "documentId" not in request.query_params:
+                return parsed
+            raw = dict(request.query_params)
+        elif _media_type(request.content_type or "") == JSON:
+            body = await request.get_body()
+            if b'"documentId"' not in body:
+                return parsed
+            raw = self.parse_json(body)
+        else:
+            return parsed
+        raws = raw if isinstance(raw, list) else [raw]
+        named: list[GraphQLRequestData] = [
+            HubRequestData(
+                **{f.name: getattr(item, f.name) for f in fields(item)},
+                document_id=_document_id(data),
+            )
+            for item, data in zip(items, raws, strict=False)
+        ]
+        return named if isinstance(parsed, list) else named[0]
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET by documentId (or APQ hash) from a client accepting */* wants the answer.
+        params = request.query_params
+        return (
+            "documentId" not in params
+            and "extensions" not in params
+            and super().should_render_graphql_ide(request)
+        )
 
     async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, Any]:
         """The GraphQL multipart request spec, refusing every malformed part with 400."""
@@ -379,6 +471,38 @@ class HubGraphQL(GraphQL[Context, None]):
         allowed = {OperationType.QUERY}
         if method == "POST":
             allowed.add(OperationType.MUTATION)
+        try:
+            resolved = await self.documents.resolve(
+                query=request_data.query,
+                document_id=getattr(request_data, "document_id", None),
+                extensions=request_data.extensions,
+                viewer=context.viewer,
+            )
+        except DocumentRefused as exc:
+            self.documents.count(None, failed=True)
+            error = GraphQLError(exc.message, extensions={"code": exc.code})
+            return ExecutionResult(data=None, errors=[error])
+        if resolved.query is not request_data.query:
+            request_data = replace(request_data, query=resolved.query)
+        if resolved.by_id:
+            setattr(request.state, DOCUMENT_BY_ID, not context.viewer.is_authenticated)
+        result = await self._execute_resolved(
+            request, request_adapter, sub_response, context, request_data, allowed
+        )
+        self.documents.count(resolved.known, failed=bool(result.errors))
+        return result
+
+    async def _execute_resolved(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        request_data: GraphQLRequestData,
+        allowed: set[OperationType],
+    ) -> ExecutionResult:
+        method = request_adapter.method
+        root_value = None
 
         async def resolve() -> ExecutionResult:
             return await self.schema.execute(

@@ -111,6 +111,12 @@ class Settings:
     shutdown_timeout_seconds: int = 30
     # Addresses of proxies whose X-Forwarded-For is trusted (uvicorn's forwarded_allow_ips).
     forwarded_allow_ips: str = "127.0.0.1"
+    # Trusted documents (hub.documents_gate): "open" runs any document, "trusted" only
+    # registered ones (ADMIN tokens ad hoc too when documents_admin_adhoc); a public
+    # answer to a GET by document id may be cached this long by browsers and proxies.
+    documents: str = "open"
+    documents_admin_adhoc: bool = False
+    documents_max_age_seconds: int = 60
 
     @property
     def is_sqlite(self) -> bool:
@@ -183,6 +189,10 @@ def _settings_from_environment() -> Settings:
         statement_timeout_ms=_env_int("STATEMENT_TIMEOUT_MS", 15_000),
         shutdown_timeout_seconds=_env_int("SHUTDOWN_TIMEOUT_SECONDS", 30),
         forwarded_allow_ips=_env("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        documents=_choice("DOCUMENTS", "open", ("open", "trusted")),
+        documents_admin_adhoc=_choice("DOCUMENTS_ADMIN_ADHOC", "false", ("true", "false"))
+        == "true",
+        documents_max_age_seconds=_env_int("DOCUMENTS_MAX_AGE_SECONDS", 60),
     )
 
 

@@ -1,0 +1,321 @@
+"""Trusted documents over HTTP (hub.documents_gate in hub.graphql_app): ``documentId``
+over POST and GET, trusted mode refusing ad-hoc documents, GET caching headers (public
+for anonymous answers, never for a signed-in viewer), Apollo APQ, the fast lane giving
+the same answers, and usage counted per document and client."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from prometheus_client import REGISTRY
+from starlette.routing import Route
+
+from hub.app import create_app
+from hub.documents_gate import ADHOC
+from hub.enums import Role
+from hub.graphql_app import GRAPHQL_RESPONSE_JSON, HubGraphQL
+from hub.models import TrustedDocument, User
+from hub.services import auth, documents
+from hub.settings import Settings
+from schema.build import build_schema
+from schema.internals import graphql_schema
+
+MANIFEST = Path(__file__).parent / "fixtures" / "frontend" / "persisted-documents.json"
+ENTRIES = {
+    e.text.split()[1].split("(")[0]: e
+    for e in documents.parse_manifest(data=MANIFEST.read_bytes(), name=MANIFEST.name)
+}
+PUBLIC_FIGURES = ENTRIES["PublicFigures"]
+DISTRICT_LIST = ENTRIES["DistrictList"]
+PUBLIC_ID = f"sha256:{PUBLIC_FIGURES.claimed}"
+DISTRICTS_ID = f"sha256:{DISTRICT_LIST.claimed}"
+ADHOC_QUERY = "{ districts(first: 1) { totalCount } }"
+
+
+@dataclass
+class Hub:
+    client: httpx.AsyncClient
+    graphql: HubGraphQL
+    tokens: dict[str, str]
+
+    async def post(
+        self, payload: Any, role: str | None = None, *, fast: bool = True, **headers: str
+    ) -> httpx.Response:
+        lane = self.graphql.fast_lane
+        if not fast:
+            self.graphql.fast_lane = None
+        try:
+            return await self.client.post(
+                "/graphql", content=orjson.dumps(payload), headers=self._headers(role, headers)
+            )
+        finally:
+            self.graphql.fast_lane = lane
+
+    async def get(
+        self, params: dict[str, Any], role: str | None = None, *, fast: bool = True, **headers: str
+    ) -> httpx.Response:
+        lane = self.graphql.fast_lane
+        if not fast:
+            self.graphql.fast_lane = None
+        query = {
+            k: orjson.dumps(v).decode() if isinstance(v, dict) else v for k, v in params.items()
+        }
+        try:
+            return await self.client.get(
+                "/graphql", params=query, headers=self._headers(role, headers)
+            )
+        finally:
+            self.graphql.fast_lane = lane
+
+    def _headers(self, role: str | None, extra: dict[str, str]) -> dict[str, str]:
+        headers = {
+            "content-type": "application/json",
+            **{k.replace("_", "-"): v for k, v in extra.items()},
+        }
+        if role is not None:
+            headers["authorization"] = f"Bearer {self.tokens[role]}"
+        return headers
+
+
+def code(response: httpx.Response) -> str:
+    return str(response.json()["errors"][0]["extensions"]["code"])
+
+
+@pytest.fixture(scope="module")
+async def registered(orm: Settings) -> list[TrustedDocument]:
+    report = await documents.register(
+        documents=list(ENTRIES.values()),
+        client_name="web",
+        client_version="3.1.0",
+        schema=graphql_schema(build_schema(orm)),
+        actor=None,
+        actor_name="test",
+    )
+    assert report.ok, report.problems
+    return report.documents
+
+
+async def _tokens(unique_name: str) -> dict[str, str]:
+    tokens = {}
+    for role in (Role.ADMIN, Role.READER):
+        user = await User.create(
+            username=f"{unique_name}-{uuid.uuid4().hex[:6]}-{role.value.lower()}",
+            password_hash="-",
+            role=role,
+        )
+        tokens[role.value.lower()], _ = await auth.create_api_token(user=user, name="docs")
+    return tokens
+
+
+async def _hub(settings: Settings, unique_name: str) -> AsyncIterator[Hub]:
+    app = create_app(replace(settings, public_statistics=True))
+    (graphql,) = [
+        r.app for r in app.routes if isinstance(r, Route) and isinstance(r.app, HubGraphQL)
+    ]
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hub"
+    ) as client:
+        yield Hub(client, graphql, await _tokens(unique_name))
+
+
+@pytest.fixture
+async def trusted(
+    orm: Settings, registered: list[TrustedDocument], unique_name: str
+) -> AsyncIterator[Hub]:
+    async for hub in _hub(replace(orm, documents="trusted"), unique_name):
+        yield hub
+
+
+@pytest.fixture
+async def open_hub(
+    orm: Settings, registered: list[TrustedDocument], unique_name: str
+) -> AsyncIterator[Hub]:
+    async for hub in _hub(orm, unique_name):
+        yield hub
+
+
+async def test_trusted_mode_answers_by_id_over_post_and_get(trusted: Hub) -> None:
+    posted = await trusted.post({"documentId": PUBLIC_ID})
+    assert posted.status_code == 200, posted.text
+    figures = posted.json()["data"]["statistics"]
+    assert set(figures) == {"coverage", "membersTotal"}
+    got = await trusted.get({"documentId": PUBLIC_ID})
+    assert got.status_code == 200 and got.json() == posted.json()
+    with_variables = await trusted.get(
+        {"documentId": DISTRICTS_ID, "variables": {"first": 1}}, "reader"
+    )
+    assert len(with_variables.json()["data"]["districts"]["edges"]) <= 1
+    # The registered text itself, sent in full, is a registered document too.
+    assert (await trusted.post({"query": PUBLIC_FIGURES.text})).json() == posted.json()
+
+
+async def test_trusted_mode_refuses_everything_else(trusted: Hub) -> None:
+    for response in (
+        await trusted.post({"query": ADHOC_QUERY}),
+        await trusted.post({"query": ADHOC_QUERY}, "admin"),
+        await trusted.get({"query": ADHOC_QUERY}, "reader"),
+        await trusted.post(
+            {
+                "query": ADHOC_QUERY,
+                "extensions": {
+                    "persistedQuery": {
+                        "version": 1,
+                        "sha256Hash": documents.document_hash(ADHOC_QUERY),
+                    }
+                },
+            }
+        ),
+    ):
+        assert response.status_code == 200
+        assert code(response) == "TRUSTED_DOCUMENT_REQUIRED", response.text
+        assert "data" not in response.json() or response.json()["data"] is None
+    strict = await trusted.post({"query": ADHOC_QUERY}, accept=GRAPHQL_RESPONSE_JSON)
+    assert strict.status_code == 400 and "data" not in strict.json()
+    unknown = await trusted.post({"documentId": "sha256:" + "0" * 64})
+    assert code(unknown) == "PERSISTED_DOCUMENT_NOT_FOUND"
+    for bad in ("0" * 64, "sha256:xyz", "md5:" + "0" * 32):
+        assert code(await trusted.post({"documentId": bad})) == "BAD_USER_INPUT"
+    both = await trusted.post({"documentId": PUBLIC_ID, "query": PUBLIC_FIGURES.text})
+    assert code(both) == "BAD_USER_INPUT"
+    not_text = await trusted.post({"documentId": 12})
+    assert not_text.status_code == 400 and "documentId" in not_text.text
+
+
+async def test_admin_adhoc_when_allowed(
+    orm: Settings, registered: list[TrustedDocument], unique_name: str
+) -> None:
+    settings = replace(orm, documents="trusted", documents_admin_adhoc=True)
+    async for hub in _hub(settings, unique_name):
+        assert "errors" not in (await hub.post({"query": ADHOC_QUERY}, "admin")).json()
+        assert code(await hub.post({"query": ADHOC_QUERY}, "reader")) == (
+            "TRUSTED_DOCUMENT_REQUIRED"
+        )
+
+
+async def test_a_retired_document_stops_running(
+    trusted: Hub, unique_name: str, orm: Settings
+) -> None:
+    text = f"query Retiring{abs(hash(unique_name))} {{ __typename }}"
+    report = await documents.register(
+        documents=[documents.Submitted(text=text, source="t")],
+        client_name="web",
+        schema=graphql_schema(build_schema(orm)),
+        actor=None,
+    )
+    hex_id = report.registered[0].id
+    assert (await trusted.post({"documentId": f"sha256:{hex_id}"})).json()["data"]
+    await documents.retire(document_id=hex_id, actor=None)
+    trusted.graphql.documents.forget(hex_id)  # another process: within KNOWN_SECONDS
+    gone = await trusted.post({"documentId": f"sha256:{hex_id}"})
+    assert code(gone) == "PERSISTED_DOCUMENT_NOT_FOUND"
+
+
+async def test_get_caching_public_for_anonymous_private_for_a_viewer(trusted: Hub) -> None:
+    public = await trusted.get({"documentId": PUBLIC_ID})
+    assert public.headers["cache-control"] == "public, max-age=60"
+    etag = public.headers["etag"]
+    assert "Accept" in public.headers["vary"] and "Authorization" in public.headers["vary"]
+    again = await trusted.get({"documentId": PUBLIC_ID}, if_none_match=etag)
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+    other = await trusted.get({"documentId": PUBLIC_ID}, if_none_match='"nope"')
+    assert other.status_code == 200 and other.content == public.content
+
+    private = await trusted.get({"documentId": PUBLIC_ID}, "reader")
+    assert private.status_code == 200 and "data" in private.json()
+    assert private.headers["cache-control"] == "private, no-store"
+    assert "etag" not in private.headers
+    unmatched = await trusted.get({"documentId": PUBLIC_ID}, "reader", if_none_match=etag)
+    assert unmatched.status_code == 200  # never a 304 for a signed-in viewer
+
+    # An answer with errors (here a bad variable) is not kept either.
+    refused = await trusted.get({"documentId": DISTRICTS_ID, "variables": {"first": "many"}})
+    assert refused.json()["errors"] and refused.headers["cache-control"] == "no-store"
+    # POST answers and ad-hoc GETs carry none of this.
+    assert "cache-control" not in (await trusted.post({"documentId": PUBLIC_ID})).headers
+
+
+async def test_the_fast_lane_gives_the_same_answers(open_hub: Hub, trusted: Hub) -> None:
+    def shape(response: httpx.Response) -> tuple[int, bytes, list[tuple[str, str]]]:
+        headers = [(k, v) for k, v in response.headers.multi_items() if k != "x-request-id"]
+        return response.status_code, response.content, headers
+
+    for hub in (open_hub, trusted):
+        for role in (None, "reader"):
+            for payload in (
+                {"documentId": PUBLIC_ID},
+                {"documentId": DISTRICTS_ID, "variables": {"first": 2}},
+                {"query": ADHOC_QUERY},
+                {"query": ADHOC_QUERY, "documentId": PUBLIC_ID},
+            ):
+                await hub.post(payload, role)  # the response cache: a hit from now on
+                await hub.get(payload, role)
+                fast = shape(await hub.post(payload, role))
+                assert fast == shape(await hub.post(payload, role, fast=False)), payload
+                fast_get = shape(await hub.get(payload, role))
+                assert fast_get == shape(await hub.get(payload, role, fast=False)), payload
+
+
+async def test_apq_round_trip_in_open_mode(open_hub: Hub, unique_name: str) -> None:
+    text = f"query Apq{abs(hash(unique_name))} {{ districts(first: 1) {{ totalCount }} }}"
+    extensions = {"persistedQuery": {"version": 1, "sha256Hash": documents.document_hash(text)}}
+    first = await open_hub.get({"extensions": extensions}, "reader")
+    assert first.json()["errors"][0]["message"] == "PersistedQueryNotFound"
+    assert code(first) == "PERSISTED_QUERY_NOT_FOUND"
+    sent = await open_hub.post({"query": text, "extensions": extensions}, "reader")
+    assert "errors" not in sent.json(), sent.text
+    by_hash = await open_hub.get({"extensions": extensions}, "reader")
+    assert by_hash.json() == sent.json()
+    assert by_hash.headers["cache-control"] == "private, no-store"
+    mismatch = await open_hub.post({"query": ADHOC_QUERY, "extensions": extensions}, "reader")
+    assert code(mismatch) == "BAD_USER_INPUT"
+    old = {"persistedQuery": {"version": 2, "sha256Hash": documents.document_hash(text)}}
+    assert code(await open_hub.post({"extensions": old})) == "PERSISTED_QUERY_NOT_SUPPORTED"
+    # A registered document answers by its hash without being sent first.
+    registered = {"persistedQuery": {"version": 1, "sha256Hash": PUBLIC_FIGURES.claimed}}
+    assert "errors" not in (await open_hub.post({"extensions": registered})).json()
+
+
+async def test_open_mode_runs_documents_by_id_and_ad_hoc(open_hub: Hub) -> None:
+    assert "errors" not in (await open_hub.post({"query": ADHOC_QUERY}, "reader")).json()
+    by_id = await open_hub.post({"documentId": PUBLIC_ID, "operationName": "PublicFigures"})
+    assert list(by_id.json()["data"]) == ["statistics"]
+    wrong_name = await open_hub.post({"documentId": PUBLIC_ID, "operationName": "Other"})
+    assert wrong_name.json()["errors"]
+
+
+async def test_usage_is_counted_per_document_and_client(trusted: Hub) -> None:
+    hex_id = PUBLIC_FIGURES.claimed
+    assert hex_id is not None
+    labels = {"document": hex_id[:12], "client": "web"}
+    before = REGISTRY.get_sample_value("linju_document_requests_total", labels) or 0.0
+    errors_before = REGISTRY.get_sample_value("linju_document_errors_total", labels) or 0.0
+    adhoc = {"document": ADHOC, "client": ADHOC}
+    adhoc_before = REGISTRY.get_sample_value("linju_document_requests_total", adhoc) or 0.0
+    stored = await TrustedDocument.get(id=hex_id)
+    await trusted.graphql.documents.flush()
+    stored = await TrustedDocument.get(id=hex_id)
+
+    for _ in range(3):
+        await trusted.post({"documentId": PUBLIC_ID})
+    await trusted.post({"query": ADHOC_QUERY})
+    await trusted.graphql.documents.flush()
+
+    assert REGISTRY.get_sample_value("linju_document_requests_total", labels) == before + 3
+    assert REGISTRY.get_sample_value("linju_document_errors_total", labels) in (
+        None,
+        errors_before,
+    )
+    assert REGISTRY.get_sample_value("linju_document_requests_total", adhoc) == adhoc_before + 1
+    assert REGISTRY.get_sample_value("linju_document_last_used_timestamp_seconds", labels)
+    counted = await TrustedDocument.get(id=hex_id)
+    assert counted.request_count == stored.request_count + 3
+    assert counted.last_used_at is not None
+    scrape = (await trusted.client.get("/metrics")).text
+    assert f'linju_document_requests_total{{client="web",document="{hex_id[:12]}"}}' in scrape
