@@ -38,6 +38,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 
 from hub.access import tokens
 from hub.access.viewer import ANONYMOUS, Viewer
+from hub.documents_gate import DocumentGate, DocumentRefused
 from hub.limits.sockets import TOO_MANY_CONNECTIONS, AccountCaps, SocketRateLimit
 from hub.models import ApiToken
 from hub.services import auth
@@ -261,7 +262,12 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 ErrorMessage(id=message["id"], type="error", payload=[refusal.error()])
             )
             return
-        await super().handle_subscribe(message)
+        resolved = await self._trusted_document(message, viewer)
+        if resolved is None:
+            if account is not None:
+                session.caps.end_operation(account)
+            return
+        await super().handle_subscribe(resolved)
         if account is None:
             return
         operation = self.operations.get(message["id"])
@@ -269,6 +275,41 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             session.caps.end_operation(account)
             return
         operation.task.add_done_callback(lambda _: session.caps.end_operation(account))
+
+    async def _trusted_document(
+        self, message: SubscribeMessage, viewer: Viewer
+    ) -> SubscribeMessage | None:
+        """The operation with the text its ``documentId`` or APQ hash names; None when
+        it may not run (trusted mode), answered with an error (hub.documents_gate)."""
+        gate: DocumentGate | None = getattr(self.view, "documents", None)
+        if gate is None or not isinstance(message.get("payload"), dict):
+            return message  # strawberry answers a malformed message as it does today
+        payload: dict[str, Any] = dict(message["payload"])
+        document_id = payload.get("documentId")
+        query = payload.get("query")
+        try:
+            if not isinstance(document_id, str | None) or not isinstance(query, str | None):
+                raise DocumentRefused(
+                    "documentId 与 query 须为字符串 (must be strings)", "BAD_USER_INPUT"
+                )
+            extensions = payload.get("extensions")
+            resolved = await gate.resolve(
+                query=query,
+                document_id=document_id,
+                extensions=extensions if isinstance(extensions, dict) else None,
+                viewer=viewer,
+            )
+        except DocumentRefused as exc:
+            error: GraphQLFormattedError = {
+                "message": exc.message,
+                "extensions": {"code": exc.code},
+            }
+            await self.send_message(ErrorMessage(id=message["id"], type="error", payload=[error]))
+            return None
+        if resolved.query is None or resolved.query is query:
+            return message
+        payload["query"] = resolved.query
+        return SubscribeMessage(id=message["id"], type="subscribe", payload=payload)  # type: ignore[typeddict-item]
 
     async def shutdown(self) -> None:
         try:
