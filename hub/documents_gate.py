@@ -146,6 +146,12 @@ class DocumentGate:
             except Exception:  # preparing is an optimisation: the request still runs
                 logger.exception("could not prepare a trusted document")
 
+    def admit(self, rows: list[TrustedDocument]) -> None:
+        """Documents just registered in this process: kept and prepared now."""
+        for row in rows:
+            self._keep(row.id, Known(row.id, row.text, row.client_name))
+            self._prepare(row.text)
+
     async def warm(self) -> int:
         """Load and prepare every active document (at start-up and after registering)."""
         try:
@@ -153,9 +159,7 @@ class DocumentGate:
         except Exception:  # a database not migrated yet: documents load on first use
             logger.exception("could not load the trusted documents")
             return 0
-        for row in rows:
-            self._keep(row.id, Known(row.id, row.text, row.client_name))
-            self._prepare(row.text)
+        self.admit(rows)
         return len(rows)
 
     # ------------------------------------------------------------ resolving

@@ -6,6 +6,7 @@ from strawberry.tools import merge_types
 
 from schema.auth import AuthMutation
 from schema.mutations.activities import ActivityMutation
+from schema.mutations.documents import DocumentsMutation
 from schema.mutations.geography import GeographyMutation
 from schema.mutations.partners import PartnersMutation
 from schema.mutations.party import PartyMutation
@@ -26,6 +27,7 @@ Mutation = merge_types(
         RequestMutation,
         ActivityMutation,
         RosterMutation,
+        DocumentsMutation,
     ),
 )
 Mutation.__strawberry_definition__.description = DESCRIPTION  # type: ignore[attr-defined]

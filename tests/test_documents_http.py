@@ -319,3 +319,53 @@ async def test_usage_is_counted_per_document_and_client(trusted: Hub) -> None:
     assert counted.last_used_at is not None
     scrape = (await trusted.client.get("/metrics")).text
     assert f'linju_document_requests_total{{client="web",document="{hex_id[:12]}"}}' in scrape
+
+
+REGISTER = """mutation Register($input: RegisterDocumentsInput!) {
+  registerDocuments(input: $input) {
+    ok registered problems { source documentId messages } errors { code }
+    documents { documentId clientName clientVersion operationNames retiredAt }
+  }
+}"""
+RETIRE = """mutation Retire($id: String!) {
+  retireDocument(documentId: $id) { document { documentId retiredAt } errors { code message } }
+}"""
+
+
+async def test_an_admin_registers_and_retires_over_graphql(
+    orm: Settings, registered: list[TrustedDocument], unique_name: str
+) -> None:
+    # Open mode to send the mutations ad hoc; a trusted hub would need them registered.
+    async for hub in _hub(orm, unique_name):
+        text = f"query ByMutation{abs(hash(unique_name))} {{ __typename }}"
+        variables = {"input": {"clientName": "ios", "clientVersion": "7", "documents": [text]}}
+        refused = await hub.post({"query": REGISTER, "variables": variables}, "reader")
+        answer = refused.json()["data"]["registerDocuments"]
+        assert not answer["ok"] and answer["errors"] == [{"code": "FORBIDDEN"}]
+        assert not await TrustedDocument.exists(id=documents.document_hash(text))
+
+        bad = {"input": {"clientName": "ios", "documents": [text, "{ nope }"]}}
+        problems = (await hub.post({"query": REGISTER, "variables": bad}, "admin")).json()
+        payload = problems["data"]["registerDocuments"]
+        assert not payload["ok"] and payload["problems"][0]["source"] == "documents[1]"
+        assert "nope" in payload["problems"][0]["messages"][0]
+
+        done = (await hub.post({"query": REGISTER, "variables": variables}, "admin")).json()
+        payload = done["data"]["registerDocuments"]
+        assert payload["ok"] and payload["registered"] == 1, payload
+        (document,) = payload["documents"]
+        assert document["clientName"] == "ios" and document["retiredAt"] is None
+        by_id = await hub.post({"documentId": document["documentId"]})
+        assert by_id.json()["data"] == {"__typename": "Query"}
+
+        retired = await hub.post(
+            {"query": RETIRE, "variables": {"id": document["documentId"]}}, "admin"
+        )
+        assert retired.json()["data"]["retireDocument"]["document"]["retiredAt"]
+        gone = await hub.post({"documentId": document["documentId"]})
+        assert code(gone) == "PERSISTED_DOCUMENT_NOT_FOUND"  # at once in this process
+
+        manifest = {"input": {"clientName": "web", "manifest": MANIFEST.read_text()}}
+        synced = (await hub.post({"query": REGISTER, "variables": manifest}, "admin")).json()
+        assert synced["data"]["registerDocuments"]["ok"]
+        assert len(synced["data"]["registerDocuments"]["documents"]) == 3
