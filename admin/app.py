@@ -23,6 +23,7 @@ from admin.i18n import current_language, hub_gettext, label, lazy, select_locale
 from admin.security import csp_nonce, secure_headers
 from admin.views import audit, records
 from admin.views.dashboard import DashboardView
+from admin.views.documents import DocumentsView
 from admin.views.requests import ResidentRequestView
 from admin.views.roster import MAX_BYTES, RosterView
 from hub import models as m
@@ -109,5 +110,6 @@ def add_record_views(console: Admin) -> None:
         ResidentRequestView(category=REQUESTS),
         audit.RequestEventView(category=REQUESTS),
         audit.AuditLogView(category=SYSTEM),
+        DocumentsView(category=SYSTEM),
     ):
         console.add_view(view)

@@ -27,6 +27,7 @@ MORE_MODEL_LABELS: dict[type[Model], str] = {
     m.LoginThrottle: "登录限制",
     m.LoginSession: "登录会话",
     m.ApiToken: "API 令牌",
+    m.TrustedDocument: "可信文档",
 }
 
 EXTRA: dict[type[Model], dict[str, str]] = {
