@@ -31,10 +31,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from prometheus_client import Counter, Gauge
-
 from hub.access import Viewer
 from hub.models import TrustedDocument
+from hub.observability.metrics import (
+    DOCUMENT_ERRORS,
+    DOCUMENT_LAST_USED,
+    DOCUMENT_REQUESTS,
+    labelled,
+)
 from hub.services import documents as service
 from hub.settings import Settings
 
@@ -52,24 +56,6 @@ MAX_APQ = 1_000  # texts kept for automatic persisted queries (open mode)
 FLUSH_SECONDS = 10.0  # how often counts are added to the stored ones
 ADHOC = "adhoc"
 ID_LABEL_CHARS = 12
-
-DOCUMENT_REQUESTS = Counter(
-    "linju_document_requests_total",
-    "GraphQL requests by trusted document (first 12 hex of its id) and registered client; "
-    "every other request is document=adhoc",
-    ["document", "client"],
-)
-DOCUMENT_ERRORS = Counter(
-    "linju_document_errors_total",
-    "GraphQL requests answered with errors, by trusted document and client",
-    ["document", "client"],
-)
-DOCUMENT_LAST_USED = Gauge(
-    "linju_document_last_used_timestamp_seconds",
-    "When a trusted document was last requested (Unix time)",
-    ["document", "client"],
-    multiprocess_mode="max",
-)
 
 
 class DocumentRefused(Exception):
@@ -262,11 +248,11 @@ class DocumentGate:
         """One request of ``known`` (None: an ad-hoc document), answered with errors or not."""
         if self.settings.metrics:
             labels = (known.label, known.client_name) if known else (ADHOC, ADHOC)
-            DOCUMENT_REQUESTS.labels(*labels).inc()
+            labelled(DOCUMENT_REQUESTS, *labels).inc()
             if failed:
-                DOCUMENT_ERRORS.labels(*labels).inc()
+                labelled(DOCUMENT_ERRORS, *labels).inc()
             if known is not None:
-                DOCUMENT_LAST_USED.labels(*labels).set_to_current_time()
+                labelled(DOCUMENT_LAST_USED, *labels).set_to_current_time()
         if known is None:
             return
         used = self._usage.setdefault(known.id, [0, 0, None])

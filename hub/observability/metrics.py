@@ -71,6 +71,25 @@ SLOW_STATEMENTS = Counter(
     ["connection"],
 )
 RATE_LIMITED = Counter("linju_rate_limited_total", "Requests refused with 429, by limit", ["limit"])
+# Trusted documents (hub.documents_gate): labels are registered documents only (the id's
+# first 12 hex and the registering client, both set by an ADMIN); all else is "adhoc".
+DOCUMENT_REQUESTS = Counter(
+    "linju_document_requests_total",
+    "GraphQL requests by trusted document (first 12 hex of its id) and registered client; "
+    "every other request is document=adhoc",
+    ["document", "client"],
+)
+DOCUMENT_ERRORS = Counter(
+    "linju_document_errors_total",
+    "GraphQL requests answered with errors, by trusted document and client",
+    ["document", "client"],
+)
+DOCUMENT_LAST_USED = Gauge(
+    "linju_document_last_used_timestamp_seconds",
+    "When a trusted document was last requested (Unix time)",
+    ["document", "client"],
+    multiprocess_mode="max",
+)
 
 # --- children, looked up once -------------------------------------------------------
 
