@@ -7,7 +7,7 @@ from graphql import DocumentNode, GraphQLSchema, validate
 
 from hub.services.documents import Limits
 from hub.settings import Settings
-from schema.extensions import CostLimit, _shape_rule, cost_errors
+from schema.extensions import _shape_rule, cost_errors, cost_limit_for
 
 
 def registration_limits(settings: Settings, schema: GraphQLSchema) -> Limits:
@@ -18,15 +18,7 @@ def registration_limits(settings: Settings, schema: GraphQLSchema) -> Limits:
         if settings.max_depth > 0 or settings.max_aliases > 0
         else []
     )
-    cost = (
-        CostLimit(
-            max_cost=settings.max_cost,
-            default_page_size=settings.page_size_default,
-            max_page_size=settings.page_size_max,
-        )
-        if settings.max_cost > 0
-        else None
-    )
+    cost = cost_limit_for(settings)
 
     def check(document: DocumentNode) -> list[str]:
         errors = list(validate(schema, document, rules)) if rules else []

@@ -476,6 +476,17 @@ def _reporting(errors: list[GraphQLError]) -> type[ValidationRule]:
     return CostRule
 
 
+def cost_limit_for(settings: Settings) -> CostLimit | None:
+    """The cost limit of ``settings`` as a checker of its own (None: off)."""
+    if settings.max_cost <= 0:
+        return None
+    return CostLimit(
+        max_cost=settings.max_cost,
+        default_page_size=settings.page_size_default,
+        max_page_size=settings.page_size_max,
+    )
+
+
 def cost_errors(
     limit: CostLimit,
     schema: GraphQLSchema,
@@ -650,15 +661,7 @@ class CachedDocuments(SchemaExtension):
 
     def __init__(self, cache: DocumentCache, settings: Settings) -> None:
         self.cache = cache
-        self.cost_limit = (
-            CostLimit(
-                max_cost=settings.max_cost,
-                default_page_size=settings.page_size_default,
-                max_page_size=settings.page_size_max,
-            )
-            if settings.max_cost > 0
-            else None
-        )
+        self.cost_limit = cost_limit_for(settings)
         self.hit = False
 
     def on_parse(self) -> Iterator[None]:

@@ -26,6 +26,7 @@ from hub.services import auth, documents
 from hub.settings import Settings
 from schema.build import build_schema
 from schema.internals import graphql_schema
+from tests.test_fast_lane import shape
 
 MANIFEST = Path(__file__).parent / "fixtures" / "frontend" / "persisted-documents.json"
 ENTRIES = {
@@ -242,10 +243,6 @@ async def test_get_caching_public_for_anonymous_private_for_a_viewer(trusted: Hu
 
 
 async def test_the_fast_lane_gives_the_same_answers(open_hub: Hub, trusted: Hub) -> None:
-    def shape(response: httpx.Response) -> tuple[int, bytes, list[tuple[str, str]]]:
-        headers = [(k, v) for k, v in response.headers.multi_items() if k != "x-request-id"]
-        return response.status_code, response.content, headers
-
     for hub in (open_hub, trusted):
         for role in (None, "reader"):
             for payload in (

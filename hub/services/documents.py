@@ -59,6 +59,7 @@ MAX_DOCUMENTS = 5_000
 MAX_TEXT_CHARS = 100_000
 APOLLO_MANIFEST = "apollo-persisted-query-manifest"
 GRAPHQL_SUFFIXES = (".graphql", ".gql")
+AUDIT_ID_CHARS = 50  # the audit log's entity_id column: the id's first 50 hex characters
 
 # Extra checks for a document (the hub's depth, alias and cost limits): messages.
 Limits = Callable[[DocumentNode], list[str]]
@@ -324,16 +325,7 @@ async def register(
                     client_version=client_version,
                     registered_by=who[:50],
                 )
-            await audit.record(
-                actor=actor,
-                actor_name=actor_name,
-                action=AuditAction.CREATE,
-                entity=ENTITY,
-                entity_id=hex_id[:50],
-                before=before,
-                after=_snapshot(document),
-                address=address,
-            )
+            await _audit(AuditAction.CREATE, document, before, actor, actor_name, address)
             report.registered.append(document)
     return report
 
@@ -364,17 +356,28 @@ async def retire(
         before = _snapshot(document)
         document.retired_at = dt.datetime.now(dt.UTC)
         await document.save(update_fields=["retired_at"])
-        await audit.record(
-            actor=actor,
-            actor_name=actor_name,
-            action=AuditAction.ARCHIVE,
-            entity=ENTITY,
-            entity_id=hex_id[:50],
-            before=before,
-            after=_snapshot(document),
-            address=address,
-        )
+        await _audit(AuditAction.ARCHIVE, document, before, actor, actor_name, address)
     return document
+
+
+async def _audit(
+    action: AuditAction,
+    document: TrustedDocument,
+    before: dict[str, object] | None,
+    actor: Viewer | None,
+    actor_name: str | None,
+    address: str,
+) -> None:
+    await audit.record(
+        actor=actor,
+        actor_name=actor_name,
+        action=action,
+        entity=ENTITY,
+        entity_id=document.id[:AUDIT_ID_CHARS],
+        before=before,
+        after=_snapshot(document),
+        address=address,
+    )
 
 
 def _snapshot(document: TrustedDocument) -> dict[str, object]:

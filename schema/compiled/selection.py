@@ -124,9 +124,7 @@ class Walk:
         args = self.arguments(query_type, nodes[0])
         return self.connection(key, name, type_name, nodes, args, searchable="search" in args)
 
-    def account(
-        self, key: str, nodes: list[FieldNode], query_type: GraphQLObjectType
-    ) -> Selection:
+    def account(self, key: str, nodes: list[FieldNode], query_type: GraphQLObjectType) -> Selection:
         """``viewer``: the caller's own account by its id (null when anonymous), read
         whatever the row scopes say, as its resolver does; what is under it is scoped."""
         runtime = get_named_type(query_type.fields[ACCOUNT_FIELD].type)

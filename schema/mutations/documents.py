@@ -16,6 +16,7 @@ from hub.documents_gate import DocumentGate
 from hub.models import TrustedDocument as TrustedDocumentModel
 from hub.services import documents as service
 from hub.services.errors import VALIDATION
+from hub.services.records import require_writer
 from schema.documents import registration_limits
 from schema.internals import graphql_schema
 from schema.mutations.base import client_address, perform, refuse
@@ -107,6 +108,7 @@ class DocumentsMutation:
         input: Annotated[RegisterDocumentsInput, strawberry.argument(description="文档")],
     ) -> RegisterDocumentsPayload:
         async def work(viewer: Viewer) -> service.RegisterReport:
+            require_writer(viewer, TrustedDocumentModel, service.LABEL)  # before reading any
             submitted = [
                 service.Submitted(text=text, source=f"documents[{i}]")
                 for i, text in enumerate(input.documents or [])
