@@ -59,8 +59,10 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from hub import assets
+from hub.access import Viewer
 from hub.cache import response_cache
 from hub.documents_gate import DocumentGate, DocumentRefused
+from hub.enums import Role
 from hub.fast_lane import COMPILED_FAILED, LANE_TRIED, LOOKED, FastLane
 from hub.limits.sockets import AccountCaps, SocketRateLimit
 from hub.request_viewer import read_viewer
@@ -220,6 +222,15 @@ class HubRequestData(GraphQLRequestData):
     document_id: str | None = None
 
 
+# One viewer of each kind whose read plans a registered document gets in advance.
+PLAN_VIEWERS = (
+    Viewer(),
+    Viewer(role=Role.ADMIN),
+    Viewer(role=Role.CURATOR),
+    Viewer(role=Role.READER),
+    Viewer(role=Role.PARTNER, unit_id=0),
+)
+
 # Set on a request's state when its document was named by id (GET answers may be cached).
 DOCUMENT_BY_ID = "linju_document_by_id"
 
@@ -255,7 +266,7 @@ class HubGraphQL(GraphQL[Context, None]):
         self.socket_caps = AccountCaps(settings)
         self.read_path = ReadPath(schema, settings)  # compiled reads (issue 11)
         # documentId, APQ and trusted mode (issue 15); registered documents are prepared.
-        self.documents = DocumentGate(settings, prepare=self.read_path.prepare)
+        self.documents = DocumentGate(settings, prepare=self.prepare_document)
         # Cache hits and compiled reads answered before strawberry's view (issue 12);
         # None: off.
         self.fast_lane: FastLane | None = FastLane(
@@ -267,6 +278,20 @@ class HubGraphQL(GraphQL[Context, None]):
             max_depth=MAX_BODY_DEPTH,
             max_nodes=MAX_BODY_NODES,
         )
+
+    def prepare_document(self, text: str) -> None:
+        """A registered document, ready before its first request: parsed and validated,
+        and the read plan of each operation without variables compiled for every kind
+        of viewer (a plan depends on the role, not on the viewer's ids)."""
+        prepared = self.read_path.prepare(text)
+        if prepared is None or self.read_path.mode != "compiled":
+            return
+        names = [name for name, op in prepared.operations.items() if not op.variable_definitions]
+        if len(prepared.operations) == 1 and names:
+            names.append(None)  # a client may leave out the only operation's name
+        for name in names:
+            for viewer in PLAN_VIEWERS:
+                self.read_path.ready(text, None, name, viewer)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

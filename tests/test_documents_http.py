@@ -366,3 +366,22 @@ async def test_an_admin_registers_and_retires_over_graphql(
         synced = (await hub.post({"query": REGISTER, "variables": manifest}, "admin")).json()
         assert synced["data"]["registerDocuments"]["ok"]
         assert len(synced["data"]["registerDocuments"]["documents"]) == 3
+
+
+async def test_registered_documents_are_prepared_before_their_first_request(
+    trusted: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hub.access import Viewer
+
+    assert await trusted.graphql.documents.warm() >= len(ENTRIES)
+    read_path = trusted.graphql.read_path
+
+    def no_more(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("compiled on first use")
+
+    monkeypatch.setattr(read_path, "compile", no_more)
+    for viewer in (Viewer(), Viewer(role=Role.READER), Viewer(role=Role.ADMIN)):
+        for name in ("PublicFigures", None):
+            assert read_path.ready(PUBLIC_FIGURES.text, None, name, viewer) is not None
+    answered = await trusted.post({"documentId": PUBLIC_ID}, "reader")
+    assert "errors" not in answered.json()
