@@ -238,3 +238,19 @@ def test_breaking_changes_are_found() -> None:
     assert "changed type from String to Int" in problem.messages[0]
     required = build_schema(SDL.replace("districts:", "districts(year: Int!):"))
     assert len(documents.breaking(schema=required, documents=[doc, safe], current=current)) == 2
+
+
+def test_the_documents_settings_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hub.settings import SettingsError, load_settings
+
+    monkeypatch.setenv("LINJU_DOCUMENTS", "Trusted")
+    monkeypatch.setenv("LINJU_DOCUMENTS_ADMIN_ADHOC", "TRUE")
+    settings = load_settings()
+    assert (settings.documents, settings.documents_admin_adhoc) == ("trusted", True)
+    monkeypatch.setenv("LINJU_DOCUMENTS", "closed")
+    with pytest.raises(SettingsError, match="LINJU_DOCUMENTS must be one of open, trusted"):
+        load_settings()
+    monkeypatch.setenv("LINJU_DOCUMENTS", "open")
+    monkeypatch.setenv("LINJU_DOCUMENTS_ADMIN_ADHOC", "maybe")
+    with pytest.raises(SettingsError, match="LINJU_DOCUMENTS_ADMIN_ADHOC"):
+        load_settings()
