@@ -338,14 +338,16 @@ class HubGraphQL(GraphQL[Context, None]):
         if b'"errors"' in body:  # an error-free result has no errors entry at the top
             response.headers["cache-control"] = "no-store"
             return response
-        etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+        # Weak: the same answer gzipped or not (GzipWhenAccepted) is one representation.
+        etag = f'W/"{hashlib.sha256(body).hexdigest()[:32]}"'
         headers = {
             "cache-control": f"public, max-age={max(self.settings.documents_max_age_seconds, 0)}",
             "etag": etag,
             "vary": "Accept, Authorization",
         }
         wanted = request.headers.get("if-none-match", "")
-        if etag in (tag.strip() for tag in wanted.split(",")) or wanted.strip() == "*":
+        tags = {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
+        if etag.removeprefix("W/") in tags or "*" in tags:
             return Response(status_code=304, headers=headers)
         response.headers.update(headers)
         return response

@@ -222,9 +222,12 @@ async def test_get_caching_public_for_anonymous_private_for_a_viewer(trusted: Hu
     public = await trusted.get({"documentId": PUBLIC_ID})
     assert public.headers["cache-control"] == "public, max-age=60"
     etag = public.headers["etag"]
+    assert etag.startswith('W/"')
     assert "Accept" in public.headers["vary"] and "Authorization" in public.headers["vary"]
     again = await trusted.get({"documentId": PUBLIC_ID}, if_none_match=etag)
     assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+    strong = await trusted.get({"documentId": PUBLIC_ID}, if_none_match=etag.removeprefix("W/"))
+    assert strong.status_code == 304  # If-None-Match compares weakly
     other = await trusted.get({"documentId": PUBLIC_ID}, if_none_match='"nope"')
     assert other.status_code == 200 and other.content == public.content
 
