@@ -231,8 +231,10 @@ PLAN_VIEWERS = (
     Viewer(role=Role.PARTNER, unit_id=0),
 )
 
-# Set on a request's state when its document was named by id (GET answers may be cached).
+# Set on a request's state when its document was named by id (a GET answer may be
+# cached): PUBLIC (anonymous, no errors), PRIVATE (a signed-in viewer) or FAILED.
 DOCUMENT_BY_ID = "linju_document_by_id"
+PUBLIC, PRIVATE, FAILED = "public", "private", "failed"
 
 
 def _document_id(data: object) -> str | None:
@@ -320,24 +322,24 @@ class HubGraphQL(GraphQL[Context, None]):
                         response.status_code = 400
                     by_id = getattr(request.state, DOCUMENT_BY_ID, None)
                     if by_id is not None and request.method == "GET":
-                        response = self.cacheable(request, response, public=by_id)
+                        response = self.cacheable(request, response, by_id)
             await response(scope, receive, send)
         finally:
             # An upload's files are spooled to temporary files: close them, whether
             # the request was answered or refused.
             await request.close()
 
-    def cacheable(self, request: Request, response: Response, *, public: bool) -> Response:
+    def cacheable(self, request: Request, response: Response, answer: str) -> Response:
         """A GET by document id: shared caches may keep an error-free answer to an
         anonymous viewer (``ETag``, 304 when the client has it); never a signed-in
-        viewer's, whose data may be private."""
-        if not public or response.status_code != 200 or request.state.graphql_request_error:
-            response.headers["cache-control"] = "private, no-store" if not public else "no-store"
+        viewer's, whose data may be private, nor an answer with errors."""
+        if answer == PRIVATE:
+            response.headers["cache-control"] = "private, no-store"
             return response
-        body = bytes(response.body)
-        if b'"errors"' in body:  # an error-free result has no errors entry at the top
+        if answer != PUBLIC or response.status_code != 200:
             response.headers["cache-control"] = "no-store"
             return response
+        body = bytes(response.body)
         # Weak: the same answer gzipped or not (GzipWhenAccepted) is one representation.
         etag = f'W/"{hashlib.sha256(body).hexdigest()[:32]}"'
         headers = {
@@ -511,12 +513,15 @@ class HubGraphQL(GraphQL[Context, None]):
             return ExecutionResult(data=None, errors=[error])
         if resolved.query is not request_data.query:
             request_data = replace(request_data, query=resolved.query)
-        if resolved.by_id:
-            setattr(request.state, DOCUMENT_BY_ID, not context.viewer.is_authenticated)
         result = await self._execute_resolved(
             request, request_adapter, sub_response, context, request_data, allowed
         )
         self.documents.count(resolved.known, failed=bool(result.errors))
+        if resolved.by_id:
+            answer = FAILED if result.errors else PUBLIC
+            if context.viewer.is_authenticated:
+                answer = PRIVATE
+            setattr(request.state, DOCUMENT_BY_ID, answer)
         return result
 
     async def _execute_resolved(
