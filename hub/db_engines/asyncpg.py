@@ -93,7 +93,7 @@ async def reset_if_changed(connection: asyncpg.Connection) -> None:
     if not isinstance(connection, HubConnection) or connection.session_changed:
         query = connection.get_reset_query()
         if query:
-            await asyncpg.Connection.execute(connection, query)
+            await connection.execute(query)
         if isinstance(connection, HubConnection):
             connection.session_changed = False
             connection.resets += 1
