@@ -56,12 +56,16 @@ class Runtime:
     async def start(cls, settings: Settings, *, broker: bool = False) -> Runtime:
         """Open the ORM (and, for the server, the event broker) for these settings."""
         runtime = cls(settings)
-        await init_orm(settings, observers=runtime.observers)
-        runtime._orm_open = True
-        runtime.cache = response_cache(settings)
-        if broker:
-            # Subscription events: in-process, or shared with every process (Redis, NOTIFY).
-            runtime.broker = await runtime._exit.enter_async_context(running_broker(settings))
+        try:
+            await init_orm(settings, observers=runtime.observers)
+            runtime._orm_open = True
+            runtime.cache = response_cache(settings)
+            if broker:
+                # Subscription events: in-process, or shared with every process (Redis, NOTIFY).
+                runtime.broker = await runtime._exit.enter_async_context(running_broker(settings))
+        except BaseException:
+            await runtime.close()
+            raise
         return runtime
 
     @classmethod

@@ -30,6 +30,8 @@ from tests.conftest import BACKEND
         ("select set_config('application_name', 'x', false)", True),
         ("CREATE TEMP TABLE t (x int)", True),
         ("PREPARE p AS SELECT 1", True),
+        ("SELECT 1; SET search_path = x", True),
+        ("/* a comment */ SELECT 1", True),  # unknown: judged as leaving state
     ],
 )
 def test_which_statements_leave_session_state(sql: str, leaves: bool) -> None:
@@ -85,6 +87,7 @@ async def test_plain_statements_cost_no_reset_round_trip(client: ObservedAsyncpg
         "LISTEN linju_leak",
         "SELECT pg_advisory_lock(424242)",
         "DECLARE leaked CURSOR WITH HOLD FOR SELECT 1",
+        "SELECT 1; SET statement_timeout = 4321",
     ],
 )
 async def test_session_state_never_reaches_the_next_use(

@@ -36,11 +36,17 @@ _PLAIN = re.compile(
 # ...unless they call one of these (a session advisory lock or setting, not the
 # transaction-scoped pg_advisory_xact_lock).
 _SESSION_CALL = re.compile(r"set_config|advisory_(?:lock|unlock)", re.IGNORECASE)
+# A second statement in the same string (a simple-query script): judged as unknown.
+_SEVERAL = re.compile(r";\s*\S")
 
 
 def leaves_session_state(query: str) -> bool:
     """Whether a statement could change the session beyond its transaction."""
-    return _PLAIN.match(query) is None or _SESSION_CALL.search(query) is not None
+    return (
+        _PLAIN.match(query) is None
+        or _SESSION_CALL.search(query) is not None
+        or _SEVERAL.search(query) is not None
+    )
 
 
 class HubConnection(asyncpg.Connection):  # type: ignore[misc]
