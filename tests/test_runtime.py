@@ -79,7 +79,8 @@ async def test_each_runtime_hears_only_its_own_connections(orm: Settings, unique
             await district.delete()
         # Then only the command's Runtime heard of it
         assert heard_command == [frozenset({"district"})] * 2
-        assert heard_session == []
+        # (an API token's last_used_at, written off an earlier test's request, may land)
+        assert not any("district" in tables for tables in heard_session)
     finally:
         for stop in stops:
             stop()
