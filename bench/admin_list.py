@@ -25,10 +25,11 @@ from pathlib import Path
 
 import httpx
 
-from hub.db import close_orm, init_orm, migrate
+from hub.db import migrate
 from hub.enums import Role
 from hub.models import Branch, Member, User
 from hub.passwords import hash_password
+from hub.runtime import Runtime
 from hub.settings import Settings
 from seeds.loader import load_demo
 
@@ -40,7 +41,7 @@ CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 async def prepare(settings: Settings) -> dict[str, str]:
     """Migrate, load the demo, make an admin; a few values the scenarios use."""
     await migrate(settings)
-    await init_orm(settings)
+    runtime = await Runtime.start(settings)
     try:
         await load_demo(scale=1)
         if not await User.exists(username=USERNAME):
@@ -50,7 +51,7 @@ async def prepare(settings: Settings) -> dict[str, str]:
         branch = await Branch.filter(name__contains="华晨").first()
         members = await Member.all().count()
     finally:
-        await close_orm()
+        await runtime.close()
     return {"branch": str(branch.id if branch else 1), "members": str(members)}
 
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from hub.db import close_orm, init_orm, migrate
+from hub.db import migrate
+from hub.runtime import Runtime
 from hub.settings import Settings
 
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
@@ -54,7 +55,7 @@ async def create(server: str = DEFAULT_SERVER, *, scale: int = 1) -> BenchDataba
     try:
         settings = Settings(database_url=database.url)
         await migrate(settings)
-        await init_orm(settings)
+        runtime = await Runtime.start(settings)
         try:
             await load_demo(scale=scale)
             user = await User.create(
@@ -66,7 +67,7 @@ async def create(server: str = DEFAULT_SERVER, *, scale: int = 1) -> BenchDataba
             token, _ = await create_api_token(user=user, name="bench")
             member_ids = await Member.all().order_by("id").values_list("id", flat=True)
         finally:
-            await close_orm()
+            await runtime.close()
     except BaseException:
         await drop(database)
         raise

@@ -161,9 +161,9 @@ def drop_database(server: str, database: Database) -> None:
 async def _make_fixture(database_url: str) -> dict[str, Any]:
     """Accounts with API tokens and the ids and search terms the users pick from."""
     from hub import models as m
-    from hub.db import close_orm, init_orm
     from hub.enums import Role
     from hub.passwords import hash_password
+    from hub.runtime import Runtime
     from hub.search import search_text
     from hub.services.auth import create_api_token
     from hub.settings import Settings
@@ -171,7 +171,7 @@ async def _make_fixture(database_url: str) -> dict[str, Any]:
 
     pick = random.Random(2020)
     tag = uuid.uuid4().hex[:6]
-    await init_orm(Settings(database_url=database_url))
+    runtime = await Runtime.start(Settings(database_url=database_url))
     try:
         street = await m.Street.filter(name=CURATOR_STREET).order_by("id").first()
         agreement = await m.CoBuildingAgreement.all().order_by("id").first()
@@ -204,7 +204,7 @@ async def _make_fixture(database_url: str) -> dict[str, Any]:
         names = await m.Member.all().order_by("id").limit(20_000).values_list("name", flat=True)
         district_ids = await _ids(m.District.all())
     finally:
-        await close_orm()
+        await runtime.close()
 
     def initials(name: str) -> str:
         parts = search_text(name).split("|")

@@ -28,8 +28,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from hub import models as m
-from hub.db import close_orm, init_orm, migrate
+from hub.db import migrate
 from hub.enums import MemberCategory, Role
+from hub.runtime import Runtime
 from hub.services.auth import viewer_for
 from hub.settings import Settings
 
@@ -55,7 +56,7 @@ async def time_roster(settings: Settings, rows: int, repeat: int) -> list[float]
     from hub.services.roster import import_members
 
     await migrate(settings)
-    await init_orm(settings)
+    runtime = await Runtime.start(settings)
     try:
         admin = await m.User.create(username="bench-admin", password_hash="-", role=Role.ADMIN)
         viewer = viewer_for(admin)
@@ -76,7 +77,7 @@ async def time_roster(settings: Settings, rows: int, repeat: int) -> list[float]
                 raise SystemExit(f"the import created {report.created} of {rows} rows")
         return seconds
     finally:
-        await close_orm()
+        await runtime.close()
 
 
 def fragment_bomb(levels: int) -> str:

@@ -19,19 +19,16 @@ from starlette.staticfiles import StaticFiles
 
 import hub
 from admin.app import create_admin
-from hub.broker import running_broker
-from hub.cache import running_cache
 from hub.compression import GzipWhenAccepted
-from hub.db import close_orm, init_orm
 from hub.fast_lane import FastLaneStep
 from hub.graphql_app import TEMPLATES, HubGraphQL
 from hub.health import Probes, Readiness, healthz
 from hub.limits import BodySizeLimit, RateLimit
 from hub.observability import RequestContext, metrics_endpoint, setup_observability
 from hub.request_viewer import ViewerStep
+from hub.runtime import Runtime
 from hub.services import credentials
 from hub.settings import Settings, get_settings
-from hub.shared import close_shared_redis
 from schema.build import build_schema
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -101,8 +98,10 @@ async def _finish_background_writes() -> None:
 def create_app(settings: Settings | None = None) -> Starlette:
     """Assemble the hub for these settings (from ``LINJU_*`` variables when None).
 
-    The lifespan opens the ORM and keeps the running event loop on ``app.state.loop``:
-    the console's worker threads hand their ORM work to that loop.
+    The lifespan builds the Runtime (the ORM, the response cache, the broker, the
+    database observers: hub.runtime) on ``app.state.runtime`` and keeps the running
+    event loop on ``app.state.loop``: the console's worker threads hand their ORM work
+    to that loop.
     """
     settings = settings or get_settings()
     setup_observability(settings)
@@ -112,7 +111,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.loop = asyncio.get_running_loop()
-        await init_orm(settings)
+        runtime = await Runtime.start(settings, broker=True)
+        app.state.runtime, app.state.broker = runtime, runtime.broker
         await graphql.documents.warm()  # registered documents prepared before first use
         # The schema, models and libraries are long-lived: keep them out of every
         # collection. The thresholds stay Python's own: with that heap frozen a
@@ -121,16 +121,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         gc.collect()
         gc.freeze()
         try:
-            # Subscription events: in-process, or shared with every process (Redis, NOTIFY).
-            # Responses and data versions: in-process, or shared through Redis.
-            async with running_broker(settings) as broker, running_cache(settings):
-                app.state.broker = broker
-                yield
+            yield
         finally:
             await _finish_background_writes()
             await graphql.documents.flush()
-            await close_shared_redis()
-            await close_orm()
+            await runtime.close()
 
     graphql_route = Route("/graphql", graphql, name="graphql")
     app = Starlette(

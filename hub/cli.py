@@ -39,6 +39,7 @@ from hub.cli_errors import (
 from hub.db import migrate as run_migrations
 from hub.db import tortoise_config
 from hub.health import migrations_on_disk, ping_database, schema_status
+from hub.runtime import Runtime
 from hub.settings import Settings, load_settings
 
 DEMO_DATABASE_URL = Settings.database_url  # the default SQLite file, linju.db
@@ -63,11 +64,15 @@ def check_sqlite_folder(url: str) -> None:
 
 @asynccontextmanager
 async def hub_database(settings: Settings, *, require_schema: bool = True) -> AsyncIterator[None]:
-    """The ORM for one command, in a context of its own (no process-wide state)."""
+    """The ORM for one command, in a context of its own (no process-wide state), its
+    connections reporting to a Runtime of the command's: its writes bump the shared data
+    versions too, so that running servers hear of them (a revoked token stops within a
+    second, cached answers go)."""
+    runtime = Runtime.for_command(settings)
     async with TortoiseContext() as ctx:
         try:
             check_sqlite_folder(settings.database_url)
-            await ctx.init(config=tortoise_config(settings))
+            await ctx.init(config=runtime.orm_config())
         except ConfigurationError as exc:
             raise BadDatabaseURL(settings.database_url, exc) from exc
         try:
@@ -78,17 +83,10 @@ async def hub_database(settings: Settings, *, require_schema: bool = True) -> As
             status = await schema_status(timeout=CONNECT_TIMEOUT)
             if not status.up_to_date:
                 raise SchemaNotMigrated(status)
-        # A command's writes bump the shared data versions too, so that running servers
-        # hear of them (a revoked token stops within a second, cached answers go).
-        from hub.cache import track_writes
-        from hub.shared import close_shared_redis
-
-        stop_tracking = track_writes(settings)
         try:
             yield
         finally:
-            stop_tracking()
-            await close_shared_redis()
+            await runtime.close()
 
 
 def ensure_port_free(host: str, port: int) -> None:

@@ -14,6 +14,7 @@ from tortoise.connection import get_connection
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as migrate_api
 
+from hub.db_observe import Observers
 from hub.settings import Settings
 
 APP_LABEL = "hub"
@@ -70,14 +71,19 @@ OBSERVED_ENGINES = {
 }
 
 
-def connection_config(url: str, *, statement_timeout_ms: int = 0) -> dict[str, Any]:
-    """A connection's config from its URL, on the observed engine of its backend.
+def connection_config(
+    url: str, *, statement_timeout_ms: int = 0, observers: Observers | None = None
+) -> dict[str, Any]:
+    """A connection's config from its URL, on the observed engine of its backend,
+    reporting to ``observers`` (a Runtime's; None: nobody's).
 
     On PostgreSQL every session gets ``statement_timeout`` (0: none, for migrations);
     SQLite has no such setting.
     """
     config = expand_db_url(url)
     config["engine"] = OBSERVED_ENGINES.get(config["engine"], config["engine"])
+    if observers is not None and config["engine"] in OBSERVED_ENGINES.values():
+        config["credentials"]["observers"] = observers
     if config["engine"] == OBSERVED_ENGINES["tortoise.backends.asyncpg"]:
         credentials = config["credentials"]
         credentials["server_settings"] = {
@@ -87,15 +93,20 @@ def connection_config(url: str, *, statement_timeout_ms: int = 0) -> dict[str, A
     return config
 
 
-def tortoise_config(settings: Settings, *, statement_timeout_ms: int = 0) -> dict[str, Any]:
-    """The Tortoise config dict for these settings.
+def tortoise_config(
+    settings: Settings, *, statement_timeout_ms: int = 0, observers: Observers | None = None
+) -> dict[str, Any]:
+    """The Tortoise config dict for these settings, its connections reporting to
+    ``observers`` (hub.runtime.Runtime.orm_config; None for migrations and backups).
 
     ``statement_timeout_ms`` is for the serving processes (:func:`init_orm`); migrations,
     backups and the other commands run without one.
     """
     timeout = statement_timeout_ms
     connections: dict[str, Any] = {
-        PRIMARY: connection_config(settings.database_url, statement_timeout_ms=timeout)
+        PRIMARY: connection_config(
+            settings.database_url, statement_timeout_ms=timeout, observers=observers
+        )
     }
     apps: dict[str, Any] = {
         APP_LABEL: {
@@ -112,24 +123,23 @@ def tortoise_config(settings: Settings, *, statement_timeout_ms: int = 0) -> dic
     }
     if settings.read_database_url:
         connections[REPLICA] = connection_config(
-            settings.read_database_url, statement_timeout_ms=timeout
+            settings.read_database_url, statement_timeout_ms=timeout, observers=observers
         )
         config["routers"] = ["hub.db.ReplicaRouter"]
     return config
 
 
-async def init_orm(settings: Settings) -> None:
-    """Open the ORM's connections (the schema is the migrations' job).
+async def init_orm(settings: Settings, *, observers: Observers | None = None) -> None:
+    """Open the ORM's connections (the schema is the migrations' job), reporting to
+    ``observers`` (hub.runtime.Runtime.start passes its own).
 
     The context is the process-wide fallback so that every request task, and the
     console's coroutines submitted from worker threads, see the same connections.
     """
-    from hub.cache import track_writes
-
-    config = tortoise_config(settings, statement_timeout_ms=settings.statement_timeout_ms)
+    config = tortoise_config(
+        settings, statement_timeout_ms=settings.statement_timeout_ms, observers=observers
+    )
     await Tortoise.init(config=config, _enable_global_fallback=True)
-    # Every process that writes bumps the data versions (the server, `linju seed`, ...).
-    track_writes(settings)
 
 
 async def close_orm() -> None:

@@ -1,15 +1,17 @@
 """Watch every SQL statement the hub runs, and every committed write.
 
 The hub's Tortoise connections use the client classes of :mod:`hub.db_engines`, thin
-subclasses of Tortoise's SQLite and asyncpg clients that report here. Whatever runs
-the statement — a GraphQL resolver, a service, the console, ``linju seed`` — passes
-through them, so this is the one place that sees all database work:
+subclasses of Tortoise's SQLite and asyncpg clients that report to the
+:class:`Observers` of the :class:`hub.runtime.Runtime` that opened them (handed over in
+the connection config). Whatever runs the statement — a GraphQL resolver, a service,
+the console, ``linju seed`` — passes through them, so this is the one place that sees
+all database work:
 
-- ``on_statement(observer)``: ``observer(sql, seconds, connection_name)`` after each
-  statement (the slow-query log, metrics, the response cache's read tracking);
-- ``on_commit(observer)``: ``observer(tables)`` once the data in ``tables`` has been
-  committed — after ``COMMIT`` for a transaction, at once for a statement outside one.
-  A rolled-back transaction reports nothing. The response cache bumps its data
+- ``observers.on_statement(observer)``: ``observer(sql, seconds, connection_name)`` after
+  each statement (the slow-query log, metrics, the response cache's read tracking);
+- ``observers.on_commit(observer)``: ``observer(tables)`` once the data in ``tables`` has
+  been committed — after ``COMMIT`` for a transaction, at once for a statement outside
+  one. A rolled-back transaction reports nothing. The response cache bumps its data
   versions here. A commit observer may be a coroutine function: the write's caller
   resumes only once it has finished, so a client never sees its write answered before
   the caches know of it.
@@ -32,9 +34,6 @@ logger = logging.getLogger("linju.db")
 StatementObserver = Callable[[str, float, str], None]
 CommitObserver = Callable[[frozenset[str]], Awaitable[None] | None]
 
-_statement_observers: list[StatementObserver] = []
-_commit_observers: list[CommitObserver] = []
-
 # The table a data-changing statement writes: Tortoise quotes identifiers ("x" on
 # PostgreSQL and SQLite); bare names come from hand-written SQL.
 _WRITE = re.compile(
@@ -43,23 +42,6 @@ _WRITE = re.compile(
     re.IGNORECASE | re.DOTALL | re.VERBOSE,
 )
 _TRUNCATE = re.compile(r"^\s*TRUNCATE\s+(?:TABLE\s+)?(.+?)(?:\s+(?:RESTART|CASCADE|;)|$)", re.I)
-
-
-def on_statement(observer: StatementObserver) -> Callable[[], None]:
-    """Register a statement observer; returns a function that removes it."""
-    _statement_observers.append(observer)
-    return lambda: _remove(_statement_observers, observer)
-
-
-def on_commit(observer: CommitObserver) -> Callable[[], None]:
-    """Register a commit observer; returns a function that removes it."""
-    _commit_observers.append(observer)
-    return lambda: _remove(_commit_observers, observer)
-
-
-def _remove(observers: list[Any], observer: Any) -> None:
-    if observer in observers:
-        observers.remove(observer)
 
 
 def written_tables(sql: str) -> frozenset[str]:
@@ -74,25 +56,58 @@ def written_tables(sql: str) -> frozenset[str]:
     return frozenset()
 
 
-def statement_ran(sql: str, seconds: float, connection_name: str) -> None:
-    for observer in tuple(_statement_observers):
-        try:
-            observer(sql, seconds, connection_name)
-        except Exception:
-            logger.exception("statement observer %r failed", observer)
+class Observers:
+    """The statement and commit observers of one Runtime (and of the connections it opened)."""
+
+    def __init__(self) -> None:
+        self._statement: list[StatementObserver] = []
+        self._commit: list[CommitObserver] = []
+
+    def on_statement(self, observer: StatementObserver) -> Callable[[], None]:
+        """Register a statement observer; returns a function that removes it."""
+        self._statement.append(observer)
+        return lambda: _remove(self._statement, observer)
+
+    def on_commit(self, observer: CommitObserver) -> Callable[[], None]:
+        """Register a commit observer; returns a function that removes it."""
+        self._commit.append(observer)
+        return lambda: _remove(self._commit, observer)
+
+    def statement_ran(self, sql: str, seconds: float, connection_name: str) -> None:
+        for observer in tuple(self._statement):
+            try:
+                observer(sql, seconds, connection_name)
+            except Exception:
+                logger.exception("statement observer %r failed", observer)
+
+    async def data_committed(self, tables: Iterable[str]) -> None:
+        changed = frozenset(tables)
+        if not changed:
+            return
+        for observer in tuple(self._commit):
+            try:
+                result = observer(changed)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                logger.exception("commit observer %r failed", observer)
 
 
-async def data_committed(tables: Iterable[str]) -> None:
-    changed = frozenset(tables)
-    if not changed:
-        return
-    for observer in tuple(_commit_observers):
-        try:
-            result = observer(changed)
-            if inspect.isawaitable(result):
-                await result
-        except Exception:
-            logger.exception("commit observer %r failed", observer)
+class _Unobserved(Observers):
+    """The observers of a connection opened outside a Runtime (a migration's): none."""
+
+    def on_statement(self, observer: StatementObserver) -> Callable[[], None]:
+        raise RuntimeError("these connections were opened outside a Runtime: nobody observes them")
+
+    on_commit = on_statement  # type: ignore[assignment]
+
+
+UNOBSERVED: Observers = _Unobserved()
+
+
+def _remove(observers: list[Any], observer: Any) -> None:
+    if observer in observers:
+        observers.remove(observer)
 
 
 class StatementTimer:
@@ -110,7 +125,9 @@ class StatementTimer:
         return self
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        statement_ran(self.sql, time.perf_counter() - self.started, self.client.connection_name)
+        self.client.observers.statement_ran(
+            self.sql, time.perf_counter() - self.started, self.client.connection_name
+        )
         if exc_type is None:
             tables = written_tables(self.sql)
             if tables:

@@ -39,6 +39,7 @@ from hub.models import (
     AuditLog,
     User,
 )
+from hub.orm_sql import built_unordered
 from schema.enums import ENUM_DESCRIPTIONS
 from schema.errors import user_error
 from schema.input_values import (
@@ -383,10 +384,7 @@ class _SemiJoin(Subquery):
     """
 
     def get_sql(self, ctx: Any) -> str:
-        self.query._choose_db_if_not_chosen()
-        self.query._make_query()
-        self.query.query._orderbys = []
-        return self.query.query.get_parameterized_sql(ctx)[0]
+        return built_unordered(self.query).get_parameterized_sql(ctx)[0]
 
 
 def _ids(model: type[Model], condition: Q, column: str = "id") -> _SemiJoin:
@@ -404,7 +402,6 @@ def _linked_ids(field: ManyToManyFieldInstance, related_ids: Term) -> Term:
 _FALSE = Q(id__in=[])  # an empty "or": matches nothing
 # Operators whose value is free text, not a value of the column.
 _FREE_TEXT_OPS = frozenset({"contains", "startsWith"})
-
 
 
 def _empty(q: Q) -> bool:

@@ -31,6 +31,7 @@ from tortoise.expressions import Q
 from tortoise.fields.relational import BackwardFKRelation, ManyToManyFieldInstance
 from tortoise.models import Model
 
+from hub.orm_sql import built_unordered, read_connection
 from resolvers.pagination import (
     OrderSpec,
     PageRequest,
@@ -44,6 +45,7 @@ from resolvers.pagination import (
 PARENT = "_parent"
 ROW_NUMBER = "_rn"
 RELATION = "_rel"
+ROW_KEY = "_row"  # the counted row's key, in count_related
 
 
 @dataclass(frozen=True)
@@ -163,13 +165,18 @@ async def count_related(
     """How many rows of ``relation`` each parent has: one grouped COUNT."""
     ids = sorted(set(parent_ids))
     model = listing.model
-    db, query = _select(model, listing.q)
-    query, parent_column = _restrict_to_parents(relation, query, ids)
-    pk = model._meta.basetable[model._meta.db_pk_column]
-    query._selects = []  # keep Tortoise's FROM, joins and WHERE; replace the columns
-    query = query.select(parent_column.as_(PARENT), Count(pk, alias="_n").distinct())
-    query = query.groupby(parent_column)
-    query._orderbys = []
+    # Tortoise's FROM, joins and WHERE selecting only the key, the parent's id added;
+    # counted per parent outside (a derived table without ORDER BY: flattened).
+    queryset = model.filter(listing.q).values(**{ROW_KEY: model._meta.pk_attr})
+    inner = built_unordered(queryset)
+    db = read_connection(model)
+    inner, parent_column = _restrict_to_parents(relation, inner, ids)
+    inner = inner.select(parent_column.as_(PARENT))
+    query = (
+        db.query_class.from_(inner.as_("_rows"))
+        .select(SqlField(PARENT), Count(SqlField(ROW_KEY), alias="_n").distinct())
+        .groupby(SqlField(PARENT))
+    )
     _, rows = await db.execute_query(*query.get_parameterized_sql())
     counts = {int(row[PARENT]): int(row["_n"]) for row in rows}
     return {pid: counts.get(pid, 0) for pid in ids}
@@ -205,12 +212,7 @@ def _page_filter(listing: Listing, request: PageRequest) -> Q:
 
 def _select(model: type[Model], q: Q) -> tuple[BaseDBAsyncClient, QueryBuilder]:
     """Let Tortoise build SELECT model.* FROM ... WHERE q, without its ordering."""
-    queryset = model.filter(q)
-    queryset._choose_db_if_not_chosen()
-    queryset._make_query()
-    query = queryset.query
-    query._orderbys = []
-    return queryset._db, query
+    return read_connection(model), built_unordered(model.filter(q))
 
 
 class _NotNull(Term):

@@ -19,7 +19,8 @@ from typing import NoReturn
 
 import pytest
 
-from hub.db import close_orm, init_orm, migrate
+from hub.db import migrate
+from hub.runtime import Runtime
 from hub.settings import Settings
 from seeds.loader import SeedReport, load_demo
 from tests.read_path_support import (
@@ -103,9 +104,9 @@ def read_path_mismatches() -> Iterator[MismatchCollector]:
 async def orm(settings: Settings) -> AsyncIterator[Settings]:
     """A migrated database with the ORM open for the whole session."""
     await migrate(settings)
-    await init_orm(settings)
+    runtime = await Runtime.start(settings)
     yield settings
-    await close_orm()
+    await runtime.close()
 
 
 @pytest.fixture

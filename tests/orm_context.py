@@ -18,19 +18,35 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from tortoise.connection import get_connection
 from tortoise.context import TortoiseContext, get_current_context
 
-from hub.db import tortoise_config
+from hub.db import PRIMARY, tortoise_config
+from hub.db_observe import Observers
 from hub.settings import Settings
 
 
+def current_observers() -> Observers:
+    """The observers the current connections report to (the session's Runtime's)."""
+    observed: Observers = get_connection(PRIMARY).observers
+    return observed
+
+
 @asynccontextmanager
-async def side_context(settings: Settings) -> AsyncIterator[TortoiseContext]:
-    """``TortoiseContext`` on ``settings``' database for this task; the session's ORM
-    reads and writes as before once it closes."""
+async def side_context(
+    settings: Settings, *, observers: Observers | None = None
+) -> AsyncIterator[TortoiseContext]:
+    """``TortoiseContext`` on ``settings``' database for this task, its connections
+    reporting to ``observers`` (by default the session's); the session's ORM reads and
+    writes as before once it closes."""
+    if observers is None:
+        try:
+            observers = current_observers()
+        except Exception:  # no session ORM open
+            observers = None
     try:
         async with TortoiseContext() as ctx:
-            await ctx.init(config=tortoise_config(settings))
+            await ctx.init(config=tortoise_config(settings, observers=observers))
             yield ctx
     finally:
         restore_models()
@@ -41,3 +57,6 @@ def restore_models() -> None:
     current = get_current_context()
     if current is not None and current.apps is not None:
         current.apps._build_initial_querysets()
+
+
+observers = current_observers

@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 
 from hub import models as m
 from hub.access.viewer import Viewer
-from hub.cache import response_cache
+from hub.cache import response_cache, track_writes
 from hub.cache.keys import cache_key, inspect_operation
 from hub.cache.redis_state import EPOCH, RedisState
 from hub.cache.state import LOCAL_VERSIONS, LocalState
@@ -21,6 +21,7 @@ from hub.enums import Role
 from hub.settings import Settings
 from hub.shared import shared_redis
 from tests.cache_support import cache_settings, redis_server, with_redis
+from tests.orm_context import observers
 
 __all__ = ["cache_settings", "redis_server"]
 
@@ -156,15 +157,16 @@ async def test_a_commit_bumps_the_versions_and_a_rollback_does_not(
 async def test_writes_bump_redis_versions_when_configured(
     orm: Settings, redis_server: str, unique_name: str
 ) -> None:
+    # Given the session's connections bumping a Redis (as a Runtime on these settings does)
     settings = with_redis(orm, redis_server)
-    cache = response_cache(settings)
+    stop = track_writes(observers(), settings)
     try:
         state = RedisState(settings.redis_url or "")
         before = (await state.lookup(None, writer=None)).versions.get("district", 0)
         await m.District.create(name=unique_name)
         assert (await state.lookup(None, writer=None)).versions["district"] == before + 1
     finally:
-        cache.close()
+        stop()
         redis = shared_redis(settings.redis_url or "")
         keys = [k async for k in redis.client.scan_iter(match=redis.key("*"))]
         await redis.client.delete(*keys)

@@ -12,7 +12,6 @@ import httpx
 import pytest
 from prometheus_client import REGISTRY
 
-from hub import db_observe
 from hub import models as m
 from hub.app import create_app
 from hub.enums import Role
@@ -20,6 +19,7 @@ from hub.services.auth import create_api_token
 from hub.settings import Settings
 from schema import compiled
 from tests.api_data import World, build_world, gid
+from tests.orm_context import observers
 from tests.read_path_support import MismatchCollector
 
 pytestmark = pytest.mark.usefixtures("orm")
@@ -78,7 +78,7 @@ def _counting() -> tuple[list[str], Any]:
         if "json_" in sql:  # the compiled statements (not the token's lookup)
             statements.append(sql)
 
-    return statements, db_observe.on_statement(observe)
+    return statements, observers().on_statement(observe)
 
 
 async def test_one_statement_per_root_field(place: Place) -> None:

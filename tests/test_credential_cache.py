@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 import pytest
 
-from hub import db_observe
 from hub.access import credential_cache as cc
 from hub.app import create_app
 from hub.cache.redis_state import RedisState
@@ -26,6 +25,7 @@ from hub.passwords import hash_password
 from hub.services import auth, credentials
 from hub.settings import Settings
 from tests.broker_servers import redis_server
+from tests.orm_context import observers
 
 __all__ = ["redis_server"]
 
@@ -73,7 +73,7 @@ async def _login(client: httpx.AsyncClient, user: User) -> dict[str, Any]:
 def statements() -> Iterator[list[str]]:
     """Every SQL statement run inside the block."""
     seen: list[str] = []
-    remove = db_observe.on_statement(lambda sql, seconds, name: seen.append(sql))
+    remove = observers().on_statement(lambda sql, seconds, name: seen.append(sql))
     try:
         yield seen
     finally:

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 from tortoise.transactions import in_transaction
 
-from hub import db_observe
 from hub.db_observe import written_tables
 from hub.models import District
+from tests.orm_context import observers
 
 pytestmark = pytest.mark.usefixtures("orm")
 
@@ -34,7 +34,7 @@ def test_written_tables(sql: str, tables: set[str]) -> None:
 @pytest.fixture
 def commits() -> Iterator[list[frozenset[str]]]:
     seen: list[frozenset[str]] = []
-    remove = db_observe.on_commit(seen.append)
+    remove = observers().on_commit(seen.append)
     yield seen
     remove()
 
@@ -81,7 +81,7 @@ async def test_async_observers_finish_before_the_writer_resumes(unique_name: str
     async def slow_observer(tables: frozenset[str]) -> None:
         order.append("observer")
 
-    remove = db_observe.on_commit(slow_observer)
+    remove = observers().on_commit(slow_observer)
     try:
         async with in_transaction():
             district = await District.create(name=unique_name)
@@ -100,8 +100,8 @@ async def test_statements_are_timed_and_a_failing_observer_is_skipped(
     def broken(sql: str, seconds: float, connection: str) -> None:
         raise ValueError("observer bug")
 
-    remove_broken = db_observe.on_statement(broken)
-    remove = db_observe.on_statement(lambda *args: timed.append(args))
+    remove_broken = observers().on_statement(broken)
+    remove = observers().on_statement(lambda *args: timed.append(args))
     try:
         assert await District.filter(name=unique_name).count() == 0
     finally:

@@ -18,10 +18,10 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.cache import track_writes
 from hub.enums import Role
 from hub.models import ApiToken, User
 from hub.passwords import hash_password
+from hub.runtime import Runtime
 from hub.services.auth import create_api_token
 from hub.settings import Settings
 from hub.shared import shared_redis
@@ -128,12 +128,14 @@ async def test_revocation_logout_and_deactivation_reach_the_other_process(
 
                 # Deactivating an account (a write by this test process, which bumps Redis)
                 await _warm(http, second, reader_token, url, reader_record.id)
-                stop = track_writes(replace(Settings(database_url=url), redis_url=redis_url))
+                writer = Runtime.for_command(
+                    replace(Settings(database_url=url), redis_url=redis_url)
+                )
                 try:
-                    async with side_context(Settings(database_url=url)):
+                    async with side_context(Settings(database_url=url), observers=writer.observers):
                         await User.filter(id=reader.id).update(is_active=False)
                 finally:
-                    stop()
+                    await writer.close()
                 await _refused_soon(http, second, reader_token)
         finally:
             redis = shared_redis(redis_url)

@@ -15,12 +15,12 @@ import pytest
 from hub import events
 from hub import models as m
 from hub.access import Viewer, tokens
-from hub.db_observe import on_statement
 from hub.enums import Role
 from hub.services.auth import viewer_for
 from hub.settings import Settings
 from tests.api_data import gid
 from tests.mutation_calls import mutate, ok
+from tests.orm_context import observers
 from tests.service_world import World, build_world
 from tests.socket_clients import Served, hub_server, socket
 from tests.test_subscriptions import Listener, listening, partner_of, report_input
@@ -63,7 +63,7 @@ async def deliver_one_event(
             )
             for viewer in subscribers
         ]
-        stop = on_statement(lambda sql, seconds, connection: statements.append(sql))
+        stop = observers().on_statement(lambda sql, seconds, connection: statements.append(sql))
         try:
             await events.publish(events.REQUESTS, {"id": request_id, "action": "ASSIGN"})
             got: list[dict[str, Any] | None] = []
@@ -124,7 +124,7 @@ async def _statements_over_one_socket(
         for n in range(subscriptions):
             await client.subscribe(str(n), SUBSCRIBE, scope=gid(w.compound))
         await client.nothing()  # every subscription is registered
-        stop = on_statement(lambda sql, seconds, connection: statements.append(sql))
+        stop = observers().on_statement(lambda sql, seconds, connection: statements.append(sql))
         try:
             await events.publish(events.REQUESTS, {"id": request_id, "action": "ASSIGN"})
             heard = {(await client.receive())["id"] for _ in range(subscriptions)}

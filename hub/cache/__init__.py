@@ -1,28 +1,17 @@
 """The response cache with exact invalidation (see :mod:`hub.cache.response`).
 
 - :func:`response_cache` — this process's cache for a hub's settings; the GraphQL app
-  runs every HTTP operation through its ``execute``.
-- :func:`track_writes` — bump data versions on every commit (``init_orm`` calls it).
-- :func:`running_cache` — the app lifespan's part: the cache for the server's settings,
-  released at shutdown.
+  runs every HTTP operation through its ``execute``. A Runtime (hub.runtime) opens the
+  cache for its settings and closes it.
+- :func:`track_writes` — bump data versions on every commit a Runtime's connections
+  report (the Runtime registers it).
+- :func:`observe_reads` — the statement observer behind :func:`tracking_reads`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from hub.cache.response import ResponseCache, response_cache
+from hub.cache.tables import observe_reads, tracking_reads
 from hub.cache.versions import track_writes
-from hub.settings import Settings
 
-__all__ = ["ResponseCache", "response_cache", "running_cache", "track_writes"]
-
-
-@asynccontextmanager
-async def running_cache(settings: Settings) -> AsyncIterator[ResponseCache]:
-    cache = response_cache(settings)
-    try:
-        yield cache
-    finally:
-        cache.close()
+__all__ = ["ResponseCache", "observe_reads", "response_cache", "track_writes", "tracking_reads"]

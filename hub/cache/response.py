@@ -35,7 +35,6 @@ from hub.cache.keys import cache_key, inspect_operation, schema_fingerprint
 from hub.cache.redis_state import EPOCH, RedisState
 from hub.cache.state import LocalState, SharedState, Snapshot
 from hub.cache.tables import tracking_reads
-from hub.cache.versions import track_writes
 from hub.db import reading_primary
 from hub.observability.metrics import CACHE_LOOKUPS, labelled
 from hub.settings import Settings
@@ -63,14 +62,12 @@ class ResponseCache:
             if settings.redis_url
             else LocalState(max_entries=settings.cache_max_entries)
         )
-        self._stop_tracking = track_writes(settings)
         # Set by close(): a holder of this cache asks response_cache() for the new one.
         self.closed = False
 
     def close(self) -> None:
-        """Stop bumping this cache's shared versions and forget the cache."""
+        """Forget the cache (its versions are bumped by the Runtime, hub.runtime)."""
         self.closed = True
-        self._stop_tracking()
         if _caches.get(self.settings) is self:
             del _caches[self.settings]
 

@@ -1,11 +1,12 @@
 """Which tables an execution reads: every SQL statement reports here (hub.db_observe).
 
 While a cacheable query runs, :func:`tracking_reads` holds a :class:`Reads` in a
-context variable; the statement observer adds the model tables named in each
-statement to it. Tasks the execution starts (DataLoader batches) copy the context, so
-they add to the same set. Naming a table too many is harmless (one more dependency,
-an earlier invalidation); missing one would serve stale data, so every word of the
-statement that is a known table counts.
+context variable; the statement observer :func:`observe_reads` (registered by the
+Runtime, hub.runtime) adds the model tables named in each statement to it. Tasks the
+execution starts (DataLoader batches) copy the context, so they add to the same set.
+Naming a table too many is harmless (one more dependency, an earlier invalidation);
+missing one would serve stale data, so every word of the statement that is a known
+table counts.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from functools import cache, lru_cache
 from tortoise.fields.relational import ManyToManyFieldInstance
 from tortoise.models import Model
 
-from hub import db_observe
 from hub.db import PRIMARY
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -63,7 +63,6 @@ _reads: ContextVar[Reads | None] = ContextVar("linju_cache_reads", default=None)
 @contextmanager
 def tracking_reads() -> Iterator[Reads]:
     """Collect the tables read inside the block (by this task and those it starts)."""
-    install()
     reads = Reads()
     token = _reads.set(reads)
     try:
@@ -72,20 +71,11 @@ def tracking_reads() -> Iterator[Reads]:
         _reads.reset(token)
 
 
-def _observe(sql: str, seconds: float, connection_name: str) -> None:
+def observe_reads(sql: str, seconds: float, connection_name: str) -> None:
+    """The statement observer: the tables a statement names go to the tracked reads."""
     reads = _reads.get()
     if reads is None:
         return
     reads.tables.update(tables_in(sql))
     if connection_name != PRIMARY:
         reads.replica = True
-
-
-_installed: list[bool] = []
-
-
-def install() -> None:
-    """Register the statement observer (once per process)."""
-    if not _installed:
-        db_observe.on_statement(_observe)
-        _installed.append(True)

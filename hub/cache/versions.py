@@ -1,11 +1,12 @@
 """Bumping data versions on every committed write, in whichever process it happens.
 
-:func:`track_writes` registers one commit observer (hub.db_observe.on_commit) per
-process; it bumps this process's versions and, for every Redis URL a cache or the ORM
-was set up with, the shared versions. ``init_orm`` calls it, so the server, the
-console (same process) and CLI commands (``linju seed``, ``linju createuser``) all
-bump. The observer is awaited before the writer's call returns: a client never gets
-its write answered before the caches know of it.
+:func:`track_writes` registers a :class:`VersionBumper` as a commit observer of a
+Runtime's observers (hub.runtime): it bumps this process's versions and, when the
+settings name a Redis, the shared versions. The server's lifespan and every CLI command
+build a Runtime, so the server, the console (same process) and CLI commands
+(``linju seed``, ``linju createuser``) all bump. The observer is awaited before the
+writer's call returns: a client never gets its write answered before the caches know
+of it.
 """
 
 from __future__ import annotations
@@ -13,24 +14,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from hub import db_observe
 from hub.cache.redis_state import RedisState
 from hub.cache.state import LOCAL_VERSIONS
-from hub.cache.tables import install
+from hub.db_observe import Observers
 from hub.settings import Settings
 
 logger = logging.getLogger("linju.cache")
 
-_redis_urls: dict[str, int] = {}  # URL → how many registrations want it
-_observer: list[Callable[[], None]] = []
 
+class VersionBumper:
+    """The commit observer: this process's versions, then the shared store's (if any)."""
 
-async def bump_versions(tables: frozenset[str]) -> None:
-    """The commit observer: this process's versions, then every shared store's."""
-    LOCAL_VERSIONS.bump(tables)
-    for url in tuple(_redis_urls):
+    def __init__(self, redis_url: str | None) -> None:
+        self.redis_url = redis_url
+
+    async def __call__(self, tables: frozenset[str]) -> None:
+        LOCAL_VERSIONS.bump(tables)
+        if self.redis_url is None:
+            return
         try:
-            await RedisState(url).bump(tables)
+            await RedisState(self.redis_url).bump(tables)
         except Exception:
             # The write has committed; the shared caches cannot know. Entries expire
             # after cache_ttl_seconds at the latest; say so loudly.
@@ -39,24 +42,7 @@ async def bump_versions(tables: frozenset[str]) -> None:
             )
 
 
-def track_writes(settings: Settings) -> Callable[[], None]:
-    """Bump versions on every commit (local, plus Redis when configured); returns a
-    function that stops bumping that Redis (the local versions are always bumped)."""
-    install()
-    if not _observer:
-        _observer.append(db_observe.on_commit(bump_versions))
-    url = settings.redis_url
-    if url is None:
-        return lambda: None
-    _redis_urls[url] = _redis_urls.get(url, 0) + 1
-    stopped: list[bool] = []
-
-    def stop() -> None:
-        if stopped or url not in _redis_urls:
-            return
-        stopped.append(True)
-        _redis_urls[url] -= 1
-        if _redis_urls[url] <= 0:
-            del _redis_urls[url]
-
-    return stop
+def track_writes(observers: Observers, settings: Settings) -> Callable[[], None]:
+    """Bump versions on every commit the observed connections report (local, plus
+    Redis when configured); returns a function that stops it."""
+    return observers.on_commit(VersionBumper(settings.redis_url))

@@ -2,7 +2,11 @@
 
 ``engine: "hub.db_engines.sqlite"`` and ``"hub.db_engines.asyncpg"`` stand in for
 Tortoise's own engines in :func:`hub.db.tortoise_config`; they behave exactly like them
-and add the statement timing and the commit reports.
+and add the statement timing and the commit reports, sent to the ``observers`` the
+connection config hands them (a Runtime's; none for a connection opened without one).
+Tortoise has no public hook for either (its signals are per model instance, fire before
+COMMIT and miss ``QuerySet.update()``, bulk writes and raw SQL): the clients override
+Tortoise internals, gated in :mod:`hub.library_internals`.
 """
 
 from __future__ import annotations
@@ -11,16 +15,27 @@ from typing import Any
 
 from tortoise.backends.base.client import TransactionalDBClient
 
-from hub.db_observe import StatementTimer, data_committed
+from hub.db_observe import UNOBSERVED, Observers, StatementTimer
 
 
 class ObservedClient:
     """Mixin for a connection outside a transaction: each write commits at once."""
 
     connection_name: str
+    _linju_observers: Observers = UNOBSERVED
+
+    def __init__(self, *args: Any, observers: Observers | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if observers is not None:
+            self._linju_observers = observers
+
+    @property
+    def observers(self) -> Observers:
+        """Who hears of this connection's statements and commits."""
+        return self._linju_observers
 
     async def _observed_writes(self, tables: frozenset[str]) -> None:
-        await data_committed(tables)
+        await self.observers.data_committed(tables)
 
     async def execute_insert(self, query: str, values: list[Any]) -> Any:
         async with StatementTimer(self, query):
@@ -53,6 +68,11 @@ class ObservedTransaction(ObservedClient):
 
     _parent: Any
 
+    @property
+    def observers(self) -> Observers:
+        """The observers of the connection the transaction runs on."""
+        return self._root()._parent.observers  # type: ignore[no-any-return]
+
     def _root(self) -> ObservedTransaction:
         client: Any = self
         while isinstance(client._parent, TransactionalDBClient):
@@ -69,7 +89,7 @@ class ObservedTransaction(ObservedClient):
     async def commit(self) -> None:
         await super().commit()  # type: ignore[misc]
         if self._root() is self:
-            await data_committed(self.__dict__.pop("_linju_pending", ()))
+            await self.observers.data_committed(self.__dict__.pop("_linju_pending", ()))
 
     async def rollback(self) -> None:
         try:

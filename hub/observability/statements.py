@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 
-from hub import db_observe
 from hub.observability.metrics import DB_STATEMENTS, SLOW_STATEMENTS, labelled
 
 logger = logging.getLogger("linju.db.slow")
@@ -22,7 +20,6 @@ _LITERAL = re.compile(r"'(?:[^']|'')*'")
 _WHITESPACE = re.compile(r"\s+")
 
 _threshold_seconds = 0.0
-_unregister: Callable[[], None] | None = None
 
 
 def loggable_sql(sql: str) -> str:
@@ -46,8 +43,7 @@ def statement_ran(sql: str, seconds: float, connection_name: str) -> None:
 
 
 def watch_statements(*, slow_query_ms: int) -> None:
-    """Observe every statement of this process (once); the threshold follows the last call."""
-    global _threshold_seconds, _unregister
+    """Set the slow-statement threshold (the last call wins); :func:`statement_ran` is
+    registered by every Runtime (hub.runtime) on its connections' observers."""
+    global _threshold_seconds
     _threshold_seconds = max(slow_query_ms, 0) / 1000
-    if _unregister is None:
-        _unregister = db_observe.on_statement(statement_ran)

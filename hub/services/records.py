@@ -335,7 +335,9 @@ async def dependents_of(spec: EntitySpec, record: Model) -> list[tuple[str, int]
     for name in sorted(meta.m2m_fields):
         field = meta.fields_map[name]
         # Links the record owns (a branch's compounds) go with it; links others own stay.
-        if isinstance(field, ManyToManyFieldInstance) and field._generated:
+        # Tortoise's public field description says which side it generated (the side
+        # the other model declared).
+        if isinstance(field, ManyToManyFieldInstance) and field.describe(False)["_generated"]:
             count = await getattr(record, name).all().count()
             if count:
                 found.append((MODEL_LABELS.get(field.related_model, name), count))

@@ -36,6 +36,7 @@ from hub.observability.metrics import (
     labelled,
     operation_label,
 )
+from hub.orm_sql import read_connection
 from hub.settings import Settings
 from resolvers.compiler.catalog import (
     Catalog,
@@ -453,7 +454,7 @@ def _read_connection() -> Any:
     as ``Member.all()`` chooses it, without building a QuerySet per statement."""
     from hub import models as m
 
-    return m.Member._choose_db()
+    return read_connection(m.Member)
 
 
 def _dialect_name() -> str:

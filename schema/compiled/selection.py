@@ -30,6 +30,7 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 
 from hub.access import Viewer, row_scope
+from hub.orm_sql import built_unordered
 from hub.settings import Settings
 from resolvers.compiler.catalog import (
     Catalog,
@@ -447,33 +448,17 @@ def listed_type(schema: GraphQLSchema, query_type: GraphQLObjectType, name: str)
 _PG_PARAMETER = re.compile(r"\$\d+")
 
 
-def _matches_everything(q: Q) -> bool:
-    """A Q without any condition (``Q()``, or Qs of those joined by AND)."""
-    if q.filters or q._is_negated:  # no public accessor
-        return False
-    if q.join_type == Q.OR and len(q.children) > 1:
-        return False  # an OR of empty Qs is still everything, but keep the rule simple
-    return all(_matches_everything(child) for child in q.children)
-
-
 def render(model: type[Model], q: Q) -> Fragment | None:
     """``SELECT id FROM model WHERE q`` as SQL with ``?`` placeholders; None for no filter.
 
     Tortoise builds the WHERE clause (joins, subqueries, escaping), exactly as for the
     resolvers; only the selected column and the ordering are replaced.
     """
-    if _matches_everything(q):
+    key = model._meta.pk_attr
+    sql, params = built_unordered(model.filter(q).values(key)).get_parameterized_sql()
+    # A Q without any condition (Q(), ~Q(), Qs of those): Tortoise builds no WHERE.
+    if sql == built_unordered(model.all().values(key)).get_parameterized_sql()[0]:
         return None
-    queryset = model.filter(q)
-    # The pattern resolvers.queries uses: Tortoise's built query, its columns replaced.
-    queryset._choose_db_if_not_chosen()
-    queryset._make_query()
-    query = queryset.query
-    query._orderbys = []
-    query._selects = []
-    meta = model._meta
-    query = query.select(meta.basetable[meta.db_pk_column])
-    sql, params = query.get_parameterized_sql()
     sql = _PG_PARAMETER.sub("?", sql)
     return Fragment(
         sql=sql,

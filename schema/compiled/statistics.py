@@ -18,6 +18,7 @@ from graphql import FieldNode, GraphQLError, GraphQLObjectType, get_named_type
 from strawberry.relay import to_base64
 from tortoise.queryset import AwaitableQuery
 
+from hub.orm_sql import built
 from hub.services import statistics as service
 from hub.services.statistics import MAX_PK, SCOPE_MODELS, ScopeLevel, StatisticsError
 from resolvers.compiler.plan import CLOCK, Statement, ViewerValue
@@ -119,10 +120,7 @@ def _children(
 def sql_of(query: AwaitableQuery) -> Fragment:  # type: ignore[type-arg]
     """The SQL Tortoise runs for ``query`` (``?`` placeholders), the viewer's unit and
     "now" left as parameters filled at execution."""
-    # The pattern schema.compiled.selection.render uses: Tortoise's built query.
-    query._choose_db_if_not_chosen()
-    query._make_query()
-    sql, params = query.query.get_parameterized_sql()
+    sql, params = built(query).get_parameterized_sql()
     return Fragment(sql=_PG_PARAMETER.sub("?", sql), params=tuple(map(_parameter, params)))
 
 

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from flask import Response, flash, stream_with_context
+from flask import Response, flash, g, has_request_context, stream_with_context
 from flask_admin.actions import action
 from flask_admin.babel import gettext, lazy_gettext, ngettext
 from flask_admin.base import expose
@@ -31,6 +31,7 @@ from flask_admin.form import BaseForm
 from flask_admin.model import BaseModelView
 from flask_admin.model.filters import BaseFilter
 from flask_admin.model.form import create_editable_list_form
+from tortoise.exceptions import NoValuesFetched
 from tortoise.expressions import Q
 from tortoise.fields.relational import ReverseRelation
 from tortoise.models import Model
@@ -318,6 +319,8 @@ class ModelView(BaseModelView):
         )
         order = self._ordering(sort_column, sort_desc)
         size = self.page_size if page_size is None else page_size
+        if columns is None and has_request_context():
+            columns = g.get("linju_export_columns")  # set by export()
         shown = list(columns) if columns is not None else [c for c, _ in self._list_columns]
         related = list(self.list_related) if self.list_related is not None else []
         related += [c for c in self._fk_names(shown) if c not in related]
@@ -497,7 +500,7 @@ class ModelView(BaseModelView):
         if isinstance(value, enum.Enum | Model):
             return str(self.label_of(value))
         if isinstance(value, ReverseRelation | list | tuple):
-            items = list(value) if not isinstance(value, ReverseRelation) or value._fetched else []
+            items = _fetched_items(value)
             return "、".join(str(self._format(item, export=export)) for item in items)
         if isinstance(value, dict):
             return json.dumps(value, ensure_ascii=False, indent=None if export else 1)
@@ -559,31 +562,13 @@ class ModelView(BaseModelView):
         shown = f"{self.name}_{time.strftime('%Y-%m-%d_%H-%M-%S')}.{export_type}"
         return f"attachment; filename={ascii_name}; filename*=UTF-8''{quote(str(shown))}"
 
-    def _export_data(self) -> tuple[int, list[Any]]:
-        """Every row the list's filters, search and sort select, with the relations of the
-        *export* columns fetched (the list's alone would leave e.g. a member's party group
-        unfetched, exported as an object's repr)."""
-        exported = [c for c, _ in self._export_columns]
-        for column, formatter in (self.column_formatters_export or {}).items():
-            if column in exported and formatter.__name__ == "inner":  # flask-admin's check
-                raise NotImplementedError(f"macros are not supported in exports: {column}")
-        args = self._get_list_extra_args()
-        sort = self._get_column_by_idx(args.sort)
-        count, rows = self.get_list(
-            0,
-            sort[0] if sort is not None else None,
-            args.sort_desc,
-            args.search,
-            args.filters,
-            page_size=self.export_max_rows,
-            columns=exported,
-        )
-        return count or 0, rows
-
     def _export_rows(self) -> tuple[list[str], list[list[Any]]]:
+        # flask-admin's own selection of the rows (the list's filters, search and sort),
+        # through get_list, which fetches the export columns' relations (see export()).
         _count, data = self._export_data()
-        titles = [str(title) for _, title in self._export_columns]
-        rows = [[self.get_export_value(row, c) for c, _ in self._export_columns] for row in data]
+        columns = self.get_export_columns()
+        titles = [str(title) for _, title in columns]
+        rows = [[self.get_export_value(row, c) for c, _ in columns] for row in data]
         return titles, rows
 
     def _export_csv(self, return_url: Any) -> Response:
@@ -611,6 +596,9 @@ class ModelView(BaseModelView):
 
     @expose("/export/<export_type>/")
     def export(self, export_type: str) -> Any:
+        # The rows are shown with the export columns, not the list's: get_list fetches
+        # their relations (else e.g. a member's party group is exported as a repr).
+        g.linju_export_columns = [c for c, _ in self.get_export_columns()]
         if export_type != "xlsx" or not self.can_export or "xlsx" not in self.export_types:
             return super().export(export_type)
         from openpyxl import Workbook
@@ -628,6 +616,14 @@ class ModelView(BaseModelView):
             headers={"Content-Disposition": self._disposition("xlsx")},
             mimetype=XLSX_MIMETYPE,
         )
+
+
+def _fetched_items(value: ReverseRelation[Any] | list[Any] | tuple[Any, ...]) -> list[Any]:
+    """The related records fetched with the row (none when the relation was not)."""
+    try:
+        return list(value)
+    except NoValuesFetched:
+        return []
 
 
 def _page(page: int | None) -> int:
