@@ -38,7 +38,7 @@ class RedisBroker(Broker):
         self._listening = asyncio.Event()
 
     async def start(self) -> None:
-        self._client = aioredis.from_url(
+        self._client = aioredis.Redis.from_url(
             self.url, socket_connect_timeout=CONNECT_TIMEOUT, health_check_interval=30
         )
         try:
@@ -81,6 +81,6 @@ class RedisBroker(Broker):
                 logger.warning("Redis broker connection lost (%s); retrying", type(exc).__name__)
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py: unannotated
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from pypika_tortoise import Table
+from pypika_tortoise.queries import Table
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 

@@ -348,7 +348,9 @@ async def _check(actor: Viewer, rows: list[RosterRow]) -> tuple[list[RowError], 
         values: dict[str, Any] = {"status": MemberStatus.ACTIVE}
         row_errors: list[RowError] = []
 
-        def fail(key: str, message: str, row: RosterRow = row, into: list = row_errors) -> None:
+        def fail(
+            key: str, message: str, row: RosterRow = row, into: list[RowError] = row_errors
+        ) -> None:
             into.append(RowError(row.line, row.columns.get(key, ""), message, key))
 
         for column in COLUMNS:

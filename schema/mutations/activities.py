@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import strawberry
-from strawberry.types import Info
 
 from hub import events
 from hub import models as m
 from hub.access import Viewer
 from hub.events import ActivityChange
 from hub.services import activities
+from schema.info import Info
 from schema.mutations.base import client_address, perform, row_id, row_ids
 from schema.mutations.crud import (
     Curated,

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
-from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 from tortoise.models import Model
 
@@ -23,6 +22,7 @@ from hub.access import Viewer, row_scope
 from hub.access.policy import EVERYTHING
 from hub.services.errors import NOT_FOUND, ServiceError
 from hub.services.specs import MODEL_LABELS
+from schema.info import Info
 from schema.node import decode_global_id
 from schema.payloads import FieldError, field_errors
 

@@ -20,11 +20,11 @@ from typing import Annotated, Any
 
 import strawberry
 from strawberry import UNSET
-from strawberry.types import Info
 
 from hub.services import records
 from hub.services.fields import FieldSpec, Kind
 from hub.services.specs import ArchivePolicy, EntitySpec, get_spec
+from schema.info import Info
 from schema.mutations.base import Refused, camel, client_address, perform, row_id, row_ids
 from schema.payloads import FieldError
 

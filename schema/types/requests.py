@@ -9,13 +9,13 @@ from typing import Annotated, Any
 
 import strawberry
 from strawberry.dataloader import DataLoader
-from strawberry.types import Info
 
 from hub import models as m
 from hub.access import row_scope
 from hub.services.requests import OVERDUE, is_overdue
 from schema.enums import AssigneeKind, RequestAction, RequestCategory, RequestChannel, RequestStatus
 from schema.fields import DEADLINE, ROW_LIST, personal, related, to_one
+from schema.info import Info
 from schema.node import Node, node_type
 from schema.types import refs as r
 from schema.types.record import RecordFields
