@@ -449,7 +449,7 @@ async def _assignee(
         member = await m.Member.get(id=target_id)
         return {"assignee_member_id": member.id, "assignee_name": name or member.name}
     if kind is AssigneeKind.PROPERTY_COMPANY:
-        target_id = target_id or compound.property_company_id  # type: ignore[attr-defined]
+        target_id = target_id or compound.property_company_id
         if not target_id:
             errors.add(
                 "assignee_id", "请指定物业企业：该小区未登记物业企业 (company required)", REQUIRED

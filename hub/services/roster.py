@@ -454,7 +454,7 @@ async def import_members(
                 "filename": filename,
                 "rows": report.rows,
                 "created": report.created,
-                "branches": len({member.branch_id for member in members}),  # type: ignore[attr-defined]
+                "branches": len({member.branch_id for member in members}),
             },
             address=address,
         )

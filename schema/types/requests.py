@@ -39,7 +39,7 @@ def _history_loader(info: Info) -> DataLoader[int, list[Any]]:
             ).order_by("at", "id")
             grouped: dict[int, list[Any]] = defaultdict(list)
             for row in rows:
-                grouped[row.request_id].append(row)  # type: ignore[attr-defined]
+                grouped[row.request_id].append(row)
             return [grouped[key] for key in request_ids]
 
         loader = info.context.extra["request_history"] = DataLoader(load_fn=load)
