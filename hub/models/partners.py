@@ -42,6 +42,7 @@ class OwnersCommittee(Record):
     compound: fields.OneToOneRelation[Compound] = fields.OneToOneField(
         "hub.Compound", related_name="owners_committee", on_delete=fields.CASCADE
     )
+    compound_id: int
     director_name = fields.CharField(max_length=50, default="", description="主任")
     director_member: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
         "hub.Member",

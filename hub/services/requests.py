@@ -468,7 +468,7 @@ async def _assignee(
     if not await _linkable(actor, m.OwnersCommittee, target_id, "业委会", errors):
         return {}
     committee = await m.OwnersCommittee.get(id=target_id)
-    if committee.compound_id != compound.id:  # type: ignore[attr-defined]
+    if committee.compound_id != compound.id:
         errors.add("assignee_id", "业委会须是诉求所在小区的业委会 (another compound's)", VALIDATION)
     shown = name or committee.director_name or f"{compound.name}业委会"
     return {"assignee_committee_id": committee.id, "assignee_name": shown}
