@@ -59,10 +59,25 @@ class ReportRequestInput:
     )
 
 
-@strawberry.input(description="交办 Assign a collected request, with a due time")
-class AssignRequestInput:
+def note_field() -> Any:
+    """A step's optional note (kept in the request's history)."""
+    return strawberry.field(default=None, description=NOTE)
+
+
+def at_field() -> Any:
+    """When a step happened, if not now."""
+    return strawberry.field(default=None, description=AT)
+
+
+# Not in the schema itself: the fields every step's input starts with.
+@strawberry.input(name="OnRequest")
+class OnRequest:
     id: strawberry.ID = strawberry.field(description=ID)
     version: int = strawberry.field(description=VERSION)
+
+
+@strawberry.input(description="交办 Assign a collected request, with a due time")
+class AssignRequestInput(OnRequest):
     assignee_kind: AssigneeKind = strawberry.field(description="承办方类型 Kind of assignee")
     assignee_id: strawberry.ID | None = strawberry.field(
         default=None,
@@ -76,55 +91,45 @@ class AssignRequestInput:
     due_at: dt.datetime | None = strawberry.field(
         default=None, description="办结时限 Due time: past it, the request is overdue"
     )
-    note: str | None = strawberry.field(default=None, description=NOTE)
-    at: dt.datetime | None = strawberry.field(default=None, description=AT)
+    note: str | None = note_field()
+    at: dt.datetime | None = at_field()
 
 
 @strawberry.input(description="快速反应 The assignee has taken the request up")
-class RespondToRequestInput:
-    id: strawberry.ID = strawberry.field(description=ID)
-    version: int = strawberry.field(description=VERSION)
-    note: str | None = strawberry.field(default=None, description=NOTE)
-    at: dt.datetime | None = strawberry.field(default=None, description=AT)
+class RespondToRequestInput(OnRequest):
+    note: str | None = note_field()
+    at: dt.datetime | None = at_field()
 
 
 @strawberry.input(description="有效解决 The request is resolved: say how")
-class ResolveRequestInput:
-    id: strawberry.ID = strawberry.field(description=ID)
-    version: int = strawberry.field(description=VERSION)
+class ResolveRequestInput(OnRequest):
     resolution: str = strawberry.field(description="解决情况 How it was resolved")
-    note: str | None = strawberry.field(default=None, description=NOTE)
-    at: dt.datetime | None = strawberry.field(default=None, description=AT)
+    note: str | None = note_field()
+    at: dt.datetime | None = at_field()
 
 
 @strawberry.input(description="居民评价 The resident's satisfaction with a resolved request")
-class RateRequestInput:
-    id: strawberry.ID = strawberry.field(description=ID)
-    version: int = strawberry.field(description=VERSION)
+class RateRequestInput(OnRequest):
     satisfaction: int = strawberry.field(description="满意度 1–5 Satisfaction, 1 (low) to 5")
-    note: str | None = strawberry.field(default=None, description=NOTE)
-    at: dt.datetime | None = strawberry.field(default=None, description=AT)
+    note: str | None = note_field()
+    at: dt.datetime | None = at_field()
 
 
 @strawberry.input(description="退回 Send an assigned request back for more information")
-class ReturnRequestInput:
-    id: strawberry.ID = strawberry.field(description=ID)
-    version: int = strawberry.field(description=VERSION)
+class ReturnRequestInput(OnRequest):
     note: str = strawberry.field(description="退回原因（必填）Why it is sent back (required)")
-    at: dt.datetime | None = strawberry.field(default=None, description=AT)
+    at: dt.datetime | None = at_field()
 
 
 @strawberry.input(description="重新打开 Reopen a resolved request")
-class ReopenRequestInput:
-    id: strawberry.ID = strawberry.field(description=ID)
-    version: int = strawberry.field(description=VERSION)
+class ReopenRequestInput(OnRequest):
     to: RequestStatus = strawberry.field(
         default=RequestStatus.ASSIGNED,
         description="回到：ASSIGNED（原承办方）或 COLLECTED（重新交办）Back to the assignee "
         "(ASSIGNED) or to be assigned anew (COLLECTED)",
     )
-    note: str | None = strawberry.field(default=None, description=NOTE)
-    at: dt.datetime | None = strawberry.field(default=None, description=AT)
+    note: str | None = note_field()
+    at: dt.datetime | None = at_field()
 
 
 # What a step runs: the service call, as the signed-in viewer, for the input, from the
