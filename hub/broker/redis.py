@@ -11,7 +11,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from hub.broker import WIRE_CHANNEL, Broker, BrokerError, wire
+from hub.broker import WIRE_CHANNEL, Broker, BrokerError, stop_listening, wire
 
 logger = logging.getLogger("linju.broker")
 
@@ -51,11 +51,8 @@ class RedisBroker(Broker):
         await asyncio.wait_for(self._listening.wait(), CONNECT_TIMEOUT)
 
     async def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
-            self._listener = None
+        await stop_listening(self._listener)
+        self._listener = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None
