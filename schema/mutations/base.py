@@ -74,6 +74,15 @@ def row_id(global_id: Any, model: type[Model], field: str) -> int:
     return target[1]
 
 
+def acted_on(model: type[Model], global_id: Any) -> tuple[type[Model], int] | None:
+    """The existing record a mutation acts on, for ``perform``; None when the id is bad
+    (the work itself then refuses it)."""
+    try:
+        return model, row_id(global_id, model, "id")
+    except Refused:
+        return None
+
+
 def row_ids(global_ids: Iterable[Any], model: type[Model], field: str) -> list[int]:
     """Primary keys of several global ids; one NOT_FOUND naming every bad one."""
     ids: list[int] = []
@@ -125,6 +134,7 @@ __all__ = [
     "MAX_UPLOAD_BYTES",
     "UNAUTHENTICATED",
     "Refused",
+    "acted_on",
     "camel",
     "client_address",
     "perform",

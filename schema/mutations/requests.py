@@ -24,7 +24,7 @@ from hub.services import requests as workflow
 from hub.services.errors import VALIDATION
 from schema.enums import AssigneeKind, RequestCategory, RequestChannel, RequestStatus
 from schema.info import Info
-from schema.mutations.base import Refused, client_address, perform, refuse, row_id
+from schema.mutations.base import acted_on, client_address, perform, refuse, row_id
 from schema.mutations.crud import make_payload
 from schema.types.requests import ResidentRequest
 
@@ -284,7 +284,10 @@ def workflow_mutation(step: WorkflowStep) -> Any:
         async def work(viewer: Viewer) -> Any:
             return await step.run(viewer, input, client_address(info))
 
-        request, errors = await perform(info, work, target=_target(input))
+        # The request a step acts on (a report names none yet).
+        global_id = getattr(input, "id", None)
+        existing = None if global_id is None else acted_on(m.ResidentRequest, global_id)
+        request, errors = await perform(info, work, target=existing)
         if request is not None:
             await events.request_changed(request, step.action)
         return payload(request=request, errors=errors)
@@ -295,18 +298,6 @@ def workflow_mutation(step: WorkflowStep) -> Any:
         "return": payload,
     }
     return strawberry.mutation(resolver=resolve, name=step.name, description=step.description)
-
-
-def _target(given: Any) -> tuple[type[m.ResidentRequest], int] | None:
-    """The request a step acts on, to hide a refusal on one the caller may not read (a
-    report names none yet)."""
-    global_id = getattr(given, "id", None)
-    if global_id is None:
-        return None
-    try:
-        return m.ResidentRequest, row_id(global_id, m.ResidentRequest, "id")
-    except Refused:
-        return None
 
 
 RequestMutation = strawberry.type(
