@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,13 @@ def test_the_readme_table_is_the_declaration() -> None:
     for setting in variables():
         row = f"| `{variable(setting)}` | {_shown(setting.default)} | {setting.metadata['doc']} |"
         assert row in lines, row
+
+
+def test_every_field_is_declared_as_a_variable_or_derived() -> None:
+    # A plain field would never be read from the environment: declare it with setting().
+    for field in fields(Settings):
+        declared = "doc" in field.metadata or field.metadata.get("derived")
+        assert declared or field.name == "secret_key", field.name
 
 
 def test_unset_variables_give_the_declared_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
