@@ -43,7 +43,7 @@ def setting(default: Any, doc: str, *, parse: Parse | None = None) -> Any:
     return field(default=default, metadata={"doc": doc, "parse": parse})
 
 
-def choice(*choices: str) -> Parse:
+def parse_choice(*choices: str) -> Parse:
     """One of ``choices``, in any case (answered as declared)."""
 
     def parse(raw: str) -> str:
@@ -55,7 +55,7 @@ def choice(*choices: str) -> Parse:
     return parse
 
 
-def redis_url(raw: str) -> str | None:
+def parse_redis_url(raw: str) -> str:
     value = raw.strip()
     if not value.startswith(("redis://", "rediss://", "unix://")):
         raise Invalid("must be a redis:// URL")
@@ -65,7 +65,7 @@ def redis_url(raw: str) -> str | None:
 BROKER_SCHEMES = ("redis://", "rediss://", "unix://", "postgres://", "postgresql://")
 
 
-def broker(raw: str) -> str:
+def parse_broker(raw: str) -> str:
     """``memory``, ``postgres``, or a Redis or PostgreSQL URL."""
     value = raw.strip()
     if value.lower() in {"memory", "postgres"}:
@@ -106,7 +106,7 @@ class Settings:
         "resolvers, counted in `linju_read_fallback_total`), `resolvers` (never compile), "
         "`differential` (run both, answer with the resolvers, log differences on "
         "`linju.read_path`)",
-        parse=choice(*READ_PATHS),
+        parse=parse_choice(*READ_PATHS),
     )
     page_size_default: int = setting(50, "page size when `first`/`last` is not given")
     page_size_max: int = setting(500, "largest page a client may ask for")
@@ -132,13 +132,13 @@ class Settings:
         "carries subscription events: `memory` (one process), `redis://host:6379/0`, or "
         "`postgres` (LISTEN/NOTIFY on the database; or a `postgres://` URL); "
         "`?channel=NAME` keeps hubs sharing a Redis apart",
-        parse=broker,
+        parse=parse_broker,
     )
     redis_url: str | None = setting(
         None,
         "shared state of several processes — response cache, data versions, rate-limit "
         "counters: `redis://host:6379/0`; without it each process keeps its own",
-        parse=redis_url,
+        parse=parse_redis_url,
     )
     response_cache: bool = setting(True, "answer repeated read queries from the response cache")
     cache_ttl_seconds: int = setting(
@@ -149,12 +149,12 @@ class Settings:
         5, "after a write, how long the writer's reads go to the primary instead of the replica"
     )
     log_format: str = setting(
-        "json", "`json` (one object per line) or `text`", parse=choice("json", "text")
+        "json", "`json` (one object per line) or `text`", parse=parse_choice("json", "text")
     )
     log_level: str = setting(
         "INFO",
         "`DEBUG`, `INFO`, `WARNING` or `ERROR`",
-        parse=choice("DEBUG", "INFO", "WARNING", "ERROR"),
+        parse=parse_choice("DEBUG", "INFO", "WARNING", "ERROR"),
     )
     slow_query_ms: int = setting(500, "log SQL statements slower than this (0: off)")
     metrics: bool = setting(True, "serve Prometheus metrics at `/metrics`")
