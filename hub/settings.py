@@ -213,11 +213,12 @@ def variable(setting: Field[Any]) -> str:
 def load_settings() -> Settings:
     """Build settings from the environment (no caching: tests change it)."""
     # Every other setting first: a bad one fails before a key file is made.
-    settings = _settings_from_environment()
+    environment = _environment()
+    settings = _settings_from_environment(environment)
     try:
         key = resolve_secret_key(
-            key=os.environ.get("LINJU_SECRET_KEY") or None,
-            key_file=os.environ.get("LINJU_SECRET_KEY_FILE") or None,
+            key=environment("SECRET_KEY", default=None) or None,
+            key_file=environment("SECRET_KEY_FILE", default=None) or None,
             database_url=settings.database_url,
         )
     except SecretKeyError as exc:
@@ -230,11 +231,15 @@ def load_settings() -> Settings:
     )
 
 
-def _settings_from_environment() -> Settings:
-    config = Config(environ=os.environ, env_prefix=PREFIX)
+def _environment() -> Config:
+    """The ``LINJU_*`` variables as they are now (tests change them)."""
+    return Config(environ=os.environ, env_prefix=PREFIX)
+
+
+def _settings_from_environment(environment: Config) -> Settings:
     values: dict[str, Any] = {}
     for declared in variables():
-        raw: str | None = config(declared.name.upper(), default=None)
+        raw: str | None = environment(declared.name.upper(), default=None)
         if raw is None:
             continue
         parse = declared.metadata["parse"]
