@@ -63,9 +63,10 @@ def _sha256(path: Path) -> str:
 def read_manifest(vendor_dir: Path = VENDOR_DIR) -> dict[str, Any] | None:
     """The manifest written by the last fetch, or None."""
     try:
-        return json.loads((vendor_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+        manifest = json.loads((vendor_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return manifest if isinstance(manifest, dict) else None
 
 
 def assets_present(vendor_dir: Path = VENDOR_DIR) -> bool:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import inspect
 import os
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from tortoise.context import TortoiseContext
@@ -41,6 +40,9 @@ from hub.db import tortoise_config
 from hub.health import migrations_on_disk, ping_database, schema_status
 from hub.runtime import Runtime
 from hub.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from seeds.loader import SeedReport
 
 DEMO_DATABASE_URL = Settings.database_url  # the default SQLite file, linju.db
 CONNECT_TIMEOUT = 10.0  # seconds the CLI waits for the database to answer
@@ -267,13 +269,12 @@ async def _seed_demo(settings: Settings) -> str:
     return "\n".join(lines)
 
 
-async def _load_demo(*, scale: int, seed: int) -> Any:
+async def _load_demo(*, scale: int, seed: int) -> SeedReport:
     try:
         from seeds.loader import load_demo
     except ImportError as exc:
         fail(f"演示数据模块不可用 (seeds.loader missing): {exc}")
-    result = load_demo(scale=scale, seed=seed)
-    return await result if inspect.isawaitable(result) else result
+    return await load_demo(scale=scale, seed=seed)
 
 
 @main.command("migrate")

@@ -93,6 +93,8 @@ MULTIPART_SHAPE = (
     "and `map` an object of file names to lists of paths such as variables.file)"
 )
 
+# on_ws_connect's answer for an ack without payload (strawberry types UNSET as Any).
+NO_ACK_PAYLOAD: UnsetType = UNSET
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 # Headers that make a browser send a CORS preflight: one must come with an upload.
@@ -249,7 +251,7 @@ def _document_id(data: object) -> str | None:
 class HubGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI GraphQL app, configured from the hub's settings."""
 
-    websocket_adapter_class = TextWebSocketAdapter  # type: ignore[assignment]
+    websocket_adapter_class = TextWebSocketAdapter
     graphql_transport_ws_handler_class = HubTransportWSHandler
 
     def __init__(self, schema: BaseSchema, *, settings: Settings) -> None:
@@ -675,7 +677,7 @@ class HubGraphQL(GraphQL[Context, None]):
             raise ConnectionRejectionError({"message": refusal})
         context.viewer = viewer
         context.loaders = DataLoaders(viewer)
-        return UNSET
+        return NO_ACK_PAYLOAD
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return TEMPLATES.TemplateResponse(

@@ -11,10 +11,14 @@ write, and added columns get their index.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeAlias
 
 from tortoise.migrations import operations as ops
 from tortoise.migrations.constraints import CheckConstraint
+from tortoise.migrations.schema_editor.base import BaseSchemaEditor
+from tortoise.migrations.schema_generator.state import State
+
+Editor: TypeAlias = BaseSchemaEditor | None
 
 
 def _is_sqlite(schema_editor: Any) -> bool:
@@ -24,10 +28,11 @@ def _is_sqlite(schema_editor: Any) -> bool:
 class AddCheckConstraint(ops.AddConstraint):
     """``AddConstraint`` for a CHECK: a real constraint on PostgreSQL, triggers on SQLite."""
 
-    async def database_forward(self, app_label, old_state, new_state, state_editor=None) -> None:
-        if not state_editor:
-            return
-        if not _is_sqlite(state_editor):
+    async def database_forward(
+        self, app_label: str, old_state: State, new_state: State, state_editor: Editor = None
+    ) -> None:
+        # Tortoise's own answers a missing editor (nothing to do) and PostgreSQL.
+        if state_editor is None or not _is_sqlite(state_editor):
             await super().database_forward(app_label, old_state, new_state, state_editor)
             return
         model = new_state.apps.get_model(f"{app_label}.{self.model_name}")
@@ -43,10 +48,10 @@ class AddCheckConstraint(ops.AddConstraint):
                 f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
             )
 
-    async def database_backward(self, app_label, old_state, new_state, state_editor=None) -> None:
-        if not state_editor:
-            return
-        if not _is_sqlite(state_editor):
+    async def database_backward(
+        self, app_label: str, old_state: State, new_state: State, state_editor: Editor = None
+    ) -> None:
+        if state_editor is None or not _is_sqlite(state_editor):
             await super().database_backward(app_label, old_state, new_state, state_editor)
             return
         for event in ("insert", "update"):
@@ -69,7 +74,9 @@ def _new_row(check: str) -> str:
 class AddIndexedField(ops.AddField):
     """``AddField`` that also creates the column's index (tortoise skips it)."""
 
-    async def database_forward(self, app_label, old_state, new_state, state_editor=None) -> None:
+    async def database_forward(
+        self, app_label: str, old_state: State, new_state: State, state_editor: Editor = None
+    ) -> None:
         await super().database_forward(app_label, old_state, new_state, state_editor)
         if not state_editor:
             return

@@ -52,7 +52,7 @@ def shared_redis(url: str) -> SharedRedis:
     shared = _clients.get(key)
     if shared is None:
         address, prefix = split_prefix(url)
-        client = aioredis.from_url(
+        client = aioredis.Redis.from_url(
             address, socket_connect_timeout=CONNECT_TIMEOUT, health_check_interval=30
         )
         shared = _clients[key] = SharedRedis(client=client, prefix=prefix)

@@ -87,7 +87,12 @@ def bearer(authorization: str | None) -> str | None:
 class TextWebSocketAdapter(ASGIWebSocketAdapter):
     """Strawberry's Starlette adapter, sending text frames and closing only once."""
 
-    def __init__(self, view: AsyncBaseHTTPView, request: WebSocket, response: WebSocket) -> None:
+    def __init__(
+        self,
+        view: AsyncBaseHTTPView[Any, Any, Any, Any, Any, Any, Any],
+        request: WebSocket,
+        response: WebSocket,
+    ) -> None:
         super().__init__(view, request, response)
         self.closed = False
         # Set before a refused connection_init: strawberry then closes with 4403 "Forbidden".

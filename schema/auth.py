@@ -6,13 +6,13 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
 from hub import models as m
 from hub.services import auth
 from hub.services.auth import AuthError, Session
 from schema.errors import ErrorCode, user_error
 from schema.fields import root_connection
+from schema.info import Info
 from schema.payloads import FieldError
 from schema.types.accounts import AuditLog, User
 

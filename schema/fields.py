@@ -20,7 +20,6 @@ from typing import Annotated, Any
 
 import strawberry
 from strawberry.schema_directive import Location
-from strawberry.types import Info
 from tortoise.models import Model
 
 from hub.access.personal import mask_for
@@ -29,6 +28,7 @@ from resolvers.filters import ensure_relations, where_input
 from resolvers.ordering import order_input
 from resolvers.search import SEARCHABLE_MODELS
 from schema.connection import Connection
+from schema.info import Info
 
 PERSONAL = "personal"
 # Field metadata the read compiler (schema.compiled) reads: the relation behind a field.

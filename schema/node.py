@@ -16,11 +16,11 @@ from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLAbstractType, GraphQLResolveInfo
-from strawberry.types import Info
 from tortoise.models import Model
 
 from resolvers.pagination import in_range
 from schema.errors import user_error
+from schema.info import Info
 
 T = TypeVar("T", bound=type)
 

@@ -6,12 +6,12 @@ from typing import Annotated, cast
 
 import strawberry
 from strawberry.tools import merge_types
-from strawberry.types import Info
 from tortoise.models import Model
 
 from hub import models as m
 from schema.auth import AuthQuery
 from schema.fields import root_connection
+from schema.info import Info
 from schema.node import Node, resolve_node, resolve_nodes
 from schema.statistics import StatisticsQuery
 from schema.types.geography import Building, Community, Compound, District, Street

@@ -25,6 +25,7 @@ from schema.enums import (
     RequestStatus,
     ServiceForce,
 )
+from schema.info import Info
 
 T = TypeVar("T")
 
@@ -349,8 +350,8 @@ def decode_scope(scope: StatisticsScopeInput) -> tuple[ScopeLevel, int]:
     return scope.level, int(raw_pk)
 
 
-def _timezone(info: strawberry.Info) -> str:
-    return str(info.context.settings.timezone)
+def _timezone(info: Info) -> str:
+    return info.context.settings.timezone
 
 
 @strawberry.type(description="统计查询 (statistics queries), merged into the root Query")
@@ -361,7 +362,7 @@ class StatisticsQuery:
     )
     async def statistics(
         self,
-        info: strawberry.Info,
+        info: Info,
         scope: Annotated[
             StatisticsScopeInput | None,
             strawberry.argument(description="统计范围 (scope; null: everything in the hub)"),

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import strawberry
-from strawberry.types import Info
 from tortoise.expressions import Q
 from tortoise.models import Model
 
@@ -38,6 +37,7 @@ from hub.sockets import current_viewer
 from resolvers.loaders import DataLoaders
 from schema.enums import RequestAction
 from schema.errors import ErrorCode, user_error
+from schema.info import Info
 from schema.node import decode_global_id
 from schema.types.requests import ResidentRequest
 from schema.types.work import ServiceActivity

@@ -13,7 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tortoise.expressions import Q, Subquery
-from tortoise.fields.relational import BackwardFKRelation, ManyToManyFieldInstance
+from tortoise.fields.relational import (
+    BackwardFKRelation,
+    ManyToManyFieldInstance,
+    RelationalField,
+)
 from tortoise.models import Model
 
 from hub import models as m
@@ -164,5 +168,6 @@ def _crosses_to_many(model: type[Model], path: str) -> bool:
         field = current._meta.fields_map[hop]
         if isinstance(field, (BackwardFKRelation, ManyToManyFieldInstance)):
             return True
-        current = field.related_model  # type: ignore[attr-defined]
+        assert isinstance(field, RelationalField)  # a path's hops are relations
+        current = field.related_model
     return False

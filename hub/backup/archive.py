@@ -86,7 +86,10 @@ def _read_header(stream: IO[bytes], path: Path) -> dict[str, Any]:
     line = stream.readline(MAX_MANIFEST_BYTES)
     if not line.endswith(b"\n") or hashlib.sha256(line).hexdigest().encode() != parts[2][7:]:
         raise BackupError(f"备份文件已损坏 (damaged backup: manifest checksum mismatch): {path}")
-    return json.loads(line)
+    manifest = json.loads(line)
+    if not isinstance(manifest, dict):
+        raise BackupError(f"备份文件已损坏 (damaged backup: manifest is not an object): {path}")
+    return manifest
 
 
 def read_manifest(path: Path) -> tuple[dict[str, Any], int]:

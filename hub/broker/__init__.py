@@ -26,7 +26,7 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from types import TracebackType
 from typing import Any
 
@@ -131,6 +131,14 @@ class Broker:
             logger.warning("%s: ignored a malformed message %r", self.name, payload[:200])
             return
         self.deliver(channel, message)
+
+
+async def stop_listening(listener: asyncio.Task[None] | None) -> None:
+    """End a shared broker's listening task (if it runs) and wait until it has."""
+    if listener is not None:
+        listener.cancel()
+        with suppress(asyncio.CancelledError):
+            await listener
 
 
 def wire(channel: str, message: Mapping[str, Any]) -> str:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from hub.broker import WIRE_CHANNEL, Broker, BrokerError, wire
+from hub.broker import WIRE_CHANNEL, Broker, BrokerError, stop_listening, wire
 
 logger = logging.getLogger("linju.broker")
 
@@ -71,11 +71,8 @@ class PostgresBroker(Broker):
             raise BrokerError("PostgreSQL broker could not LISTEN") from None
 
     async def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
-            self._listener = None
+        await stop_listening(self._listener)
+        self._listener = None
         if self._pool is not None:
             await self._pool.close()
             self._pool = None

@@ -11,7 +11,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from hub.broker import WIRE_CHANNEL, Broker, BrokerError, wire
+from hub.broker import WIRE_CHANNEL, Broker, BrokerError, stop_listening, wire
 
 logger = logging.getLogger("linju.broker")
 
@@ -38,7 +38,7 @@ class RedisBroker(Broker):
         self._listening = asyncio.Event()
 
     async def start(self) -> None:
-        self._client = aioredis.from_url(
+        self._client = aioredis.Redis.from_url(
             self.url, socket_connect_timeout=CONNECT_TIMEOUT, health_check_interval=30
         )
         try:
@@ -51,11 +51,8 @@ class RedisBroker(Broker):
         await asyncio.wait_for(self._listening.wait(), CONNECT_TIMEOUT)
 
     async def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
-            self._listener = None
+        await stop_listening(self._listener)
+        self._listener = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -81,6 +78,6 @@ class RedisBroker(Broker):
                 logger.warning("Redis broker connection lost (%s); retrying", type(exc).__name__)
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py: unannotated
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)

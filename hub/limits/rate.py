@@ -63,7 +63,8 @@ def is_limited(path: str) -> bool:
 def bearer_token(scope: Scope) -> str | None:
     """The bearer token of a request's headers (the limiter itself uses
     :attr:`hub.request_viewer.RequestViewer.token_key`, read once per request)."""
-    for name, value in scope.get("headers", ()):
+    headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
+    for name, value in headers:
         if name == b"authorization":
             scheme, _, token = value.decode("latin-1").partition(" ")
             if scheme.lower() == "bearer" and token.strip():

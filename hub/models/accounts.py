@@ -24,6 +24,7 @@ class User(Record):
     street: fields.ForeignKeyNullableRelation[Street] = fields.ForeignKeyField(
         "hub.Street", related_name="curators", null=True, on_delete=fields.RESTRICT, db_index=True
     )
+    street_id: int | None
     community: fields.ForeignKeyNullableRelation[Community] = fields.ForeignKeyField(
         "hub.Community",
         related_name="curators",
@@ -31,6 +32,7 @@ class User(Record):
         on_delete=fields.RESTRICT,
         db_index=True,
     )
+    community_id: int | None
     partner_unit: fields.ForeignKeyNullableRelation[CoBuildingUnit] = fields.ForeignKeyField(
         "hub.CoBuildingUnit",
         related_name="accounts",
@@ -38,6 +40,7 @@ class User(Record):
         on_delete=fields.RESTRICT,
         db_index=True,
     )
+    partner_unit_id: int | None
     is_active = fields.BooleanField(default=True)
     # Bumped to revoke every access and refresh token issued before.
     token_version = fields.IntField(default=1)
@@ -77,6 +80,7 @@ class LoginSession(Record):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "hub.User", related_name="sessions", on_delete=fields.CASCADE, db_index=True
     )
+    user_id: int
     channel = fields.CharField(max_length=10, description="api or console")
     generation = fields.IntField(default=1, description="Number of the valid refresh token")
     expires_at = fields.DatetimeField()
@@ -95,6 +99,7 @@ class ApiToken(Record):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "hub.User", related_name="api_tokens", on_delete=fields.CASCADE, db_index=True
     )
+    user_id: int
     name = fields.CharField(max_length=100)
     prefix = fields.CharField(max_length=12, db_index=True, description="Shown to identify it")
     token_hash = fields.CharField(max_length=128, unique=True)
@@ -118,6 +123,7 @@ class AuditLog(Record):
         on_delete=fields.SET_NULL,
         db_index=True,
     )
+    user_id: int | None
     actor_name = fields.CharField(max_length=50, default="")
     action = fields.CharEnumField(AuditAction, db_index=True)
     entity = fields.CharField(max_length=50, db_index=True)

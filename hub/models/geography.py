@@ -32,6 +32,7 @@ class Street(Searchable):
     district: fields.ForeignKeyRelation[District] = fields.ForeignKeyField(
         "hub.District", related_name="streets", on_delete=fields.RESTRICT, db_index=True
     )
+    district_id: int
     name = fields.CharField(max_length=NAME_LENGTH)
     kind = fields.CharEnumField(StreetKind, default=StreetKind.STREET, db_index=True)
     committee_name = fields.CharField(max_length=NAME_LENGTH, default="", description="党工委")
@@ -64,6 +65,7 @@ class Compound(Searchable):
     community: fields.ForeignKeyRelation[Community] = fields.ForeignKeyField(
         "hub.Community", related_name="compounds", on_delete=fields.RESTRICT, db_index=True
     )
+    community_id: int
     name = fields.CharField(max_length=NAME_LENGTH)
     address = fields.CharField(max_length=200, default="")
     households = fields.IntField(default=0)
@@ -76,6 +78,7 @@ class Compound(Searchable):
         on_delete=fields.SET_NULL,
         db_index=True,
     )
+    property_company_id: int | None
 
     class Meta:
         table = "compound"
@@ -96,6 +99,7 @@ class Building(Record):
     compound: fields.ForeignKeyRelation[Compound] = fields.ForeignKeyField(
         "hub.Compound", related_name="buildings", on_delete=fields.CASCADE, db_index=True
     )
+    compound_id: int
     name = fields.CharField(max_length=NAME_LENGTH)
     floors = fields.IntField(default=0)
     households = fields.IntField(default=0)
@@ -107,6 +111,7 @@ class Building(Record):
         on_delete=fields.SET_NULL,
         db_index=True,
     )
+    head_member_id: int | None
 
     class Meta:
         table = "building"

@@ -42,6 +42,7 @@ class OwnersCommittee(Record):
     compound: fields.OneToOneRelation[Compound] = fields.OneToOneField(
         "hub.Compound", related_name="owners_committee", on_delete=fields.CASCADE
     )
+    compound_id: int
     director_name = fields.CharField(max_length=50, default="", description="主任")
     director_member: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
         "hub.Member",
@@ -51,6 +52,7 @@ class OwnersCommittee(Record):
         db_index=True,
         description="The director, when a party member (for cross-appointment)",
     )
+    director_member_id: int | None
     is_party_led = fields.BooleanField(default=False, db_index=True, description="党建主导型")
     term_start = fields.DateField(null=True)
     term_end = fields.DateField(null=True)
@@ -94,9 +96,11 @@ class CoBuildingAgreement(Record):
     unit: fields.ForeignKeyRelation[CoBuildingUnit] = fields.ForeignKeyField(
         "hub.CoBuildingUnit", related_name="agreements", on_delete=fields.RESTRICT, db_index=True
     )
+    unit_id: int
     branch: fields.ForeignKeyRelation[Branch] = fields.ForeignKeyField(
         "hub.Branch", related_name="agreements", on_delete=fields.RESTRICT, db_index=True
     )
+    branch_id: int
     title = fields.CharField(max_length=NAME_LENGTH, default="")
     signed_on = fields.DateField(db_index=True)
     ends_on = fields.DateField(null=True, db_index=True)

@@ -28,6 +28,7 @@ class Branch(Searchable):
     community: fields.ForeignKeyRelation[Community] = fields.ForeignKeyField(
         "hub.Community", related_name="branches", on_delete=fields.RESTRICT, db_index=True
     )
+    community_id: int
     name = fields.CharField(max_length=NAME_LENGTH)
     compounds: fields.ManyToManyRelation[Compound] = fields.ManyToManyField(
         "hub.Compound",
@@ -62,6 +63,7 @@ class Member(Searchable):
     branch: fields.ForeignKeyRelation[Branch] = fields.ForeignKeyField(
         "hub.Branch", related_name="members", on_delete=fields.RESTRICT, db_index=True
     )
+    branch_id: int
     party_group: fields.ForeignKeyNullableRelation[PartyGroup] = fields.ForeignKeyField(
         "hub.PartyGroup",
         related_name="members",
@@ -69,6 +71,7 @@ class Member(Searchable):
         on_delete=fields.SET_NULL,
         db_index=True,
     )
+    party_group_id: int | None
     home_compound: fields.ForeignKeyNullableRelation[Compound] = fields.ForeignKeyField(
         "hub.Compound",
         related_name="residents",
@@ -76,6 +79,7 @@ class Member(Searchable):
         on_delete=fields.SET_NULL,
         db_index=True,
     )
+    home_compound_id: int | None
     work_unit = fields.CharField(max_length=NAME_LENGTH, null=True, description="In-service")
     joined_party_on = fields.DateField(null=True)
     is_demonstration_post = fields.BooleanField(
@@ -101,6 +105,7 @@ class MemberDuty(Record):
     member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
         "hub.Member", related_name="duties", on_delete=fields.CASCADE, db_index=True
     )
+    member_id: int
     duty = fields.CharEnumField(Duty, db_index=True)
 
     class Meta:
@@ -115,6 +120,7 @@ class CommitteeSeat(Record):
     branch: fields.ForeignKeyRelation[Branch] = fields.ForeignKeyField(
         "hub.Branch", related_name="committee_seats", on_delete=fields.CASCADE, db_index=True
     )
+    branch_id: int
     role = fields.CharEnumField(SeatRole, db_index=True)
     background = fields.CharEnumField(SeatBackground, default=SeatBackground.RESIDENT_MEMBER)
     person_name = fields.CharField(max_length=50)
@@ -125,6 +131,7 @@ class CommitteeSeat(Record):
         on_delete=fields.SET_NULL,
         db_index=True,
     )
+    member_id: int | None
     started_on = fields.DateField(null=True)
 
     class Meta:
@@ -138,6 +145,7 @@ class PartyGroup(Record):
     branch: fields.ForeignKeyRelation[Branch] = fields.ForeignKeyField(
         "hub.Branch", related_name="party_groups", on_delete=fields.CASCADE, db_index=True
     )
+    branch_id: int
     name = fields.CharField(max_length=NAME_LENGTH)
     leader: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
         "hub.Member",
@@ -146,6 +154,7 @@ class PartyGroup(Record):
         on_delete=fields.SET_NULL,
         db_index=True,
     )
+    leader_id: int | None
     buildings: fields.ManyToManyRelation[Building] = fields.ManyToManyField(
         "hub.Building", related_name="party_groups", through="party_group_building"
     )

@@ -23,6 +23,7 @@ class ResidentRequest(Record):
     compound: fields.ForeignKeyRelation[Compound] = fields.ForeignKeyField(
         "hub.Compound", related_name="requests", on_delete=fields.RESTRICT, db_index=True
     )
+    compound_id: int
     category = fields.CharEnumField(RequestCategory, db_index=True)
     channel = fields.CharEnumField(RequestChannel, db_index=True)
     status = fields.CharEnumField(RequestStatus, default=RequestStatus.COLLECTED, db_index=True)
@@ -38,6 +39,7 @@ class ResidentRequest(Record):
         on_delete=fields.SET_NULL,
         db_index=True,
     )
+    assignee_member_id: int | None
     assignee_company: fields.ForeignKeyNullableRelation[PropertyCompany] = fields.ForeignKeyField(
         "hub.PropertyCompany",
         related_name="assigned_requests",
@@ -45,6 +47,7 @@ class ResidentRequest(Record):
         on_delete=fields.SET_NULL,
         db_index=True,
     )
+    assignee_company_id: int | None
     assignee_committee: fields.ForeignKeyNullableRelation[OwnersCommittee] = fields.ForeignKeyField(
         "hub.OwnersCommittee",
         related_name="assigned_requests",
@@ -52,6 +55,7 @@ class ResidentRequest(Record):
         on_delete=fields.SET_NULL,
         db_index=True,
     )
+    assignee_committee_id: int | None
     collected_at = fields.DatetimeField(db_index=True)
     assigned_at = fields.DatetimeField(null=True)
     responded_at = fields.DatetimeField(null=True)
@@ -77,6 +81,7 @@ class RequestEvent(Record):
     request: fields.ForeignKeyRelation[ResidentRequest] = fields.ForeignKeyField(
         "hub.ResidentRequest", related_name="events", on_delete=fields.CASCADE, db_index=True
     )
+    request_id: int
     action = fields.CharEnumField(RequestAction, db_index=True)
     from_status = fields.CharEnumField(RequestStatus, null=True)
     to_status = fields.CharEnumField(RequestStatus)
@@ -87,6 +92,7 @@ class RequestEvent(Record):
         on_delete=fields.SET_NULL,
         db_index=True,
     )
+    actor_id: int | None
     actor_name = fields.CharField(max_length=50, default="")
     at = fields.DatetimeField(db_index=True)
     note = fields.TextField(default="")

@@ -23,9 +23,11 @@ class Venue(Record):
     compound: fields.ForeignKeyRelation[Compound] = fields.ForeignKeyField(
         "hub.Compound", related_name="venues", on_delete=fields.CASCADE, db_index=True
     )
+    compound_id: int
     branch: fields.ForeignKeyNullableRelation[Branch] = fields.ForeignKeyField(
         "hub.Branch", related_name="venues", null=True, on_delete=fields.SET_NULL, db_index=True
     )
+    branch_id: int | None
     address = fields.CharField(max_length=200, default="")
     area_sqm = fields.IntField(default=0, description="面积（平方米）")
     opened_on = fields.DateField(null=True)
@@ -45,6 +47,7 @@ class VenueRoom(Record):
     venue: fields.ForeignKeyRelation[Venue] = fields.ForeignKeyField(
         "hub.Venue", related_name="rooms", on_delete=fields.CASCADE, db_index=True
     )
+    venue_id: int
     kind = fields.CharEnumField(RoomKind, db_index=True)
     name = fields.CharField(max_length=NAME_LENGTH, default="")
 
@@ -60,6 +63,7 @@ class ServiceActivity(Record):
     branch: fields.ForeignKeyRelation[Branch] = fields.ForeignKeyField(
         "hub.Branch", related_name="activities", on_delete=fields.RESTRICT, db_index=True
     )
+    branch_id: int
     compound: fields.ForeignKeyNullableRelation[Compound] = fields.ForeignKeyField(
         "hub.Compound",
         related_name="activities",
@@ -67,9 +71,11 @@ class ServiceActivity(Record):
         on_delete=fields.SET_NULL,
         db_index=True,
     )
+    compound_id: int | None
     venue: fields.ForeignKeyNullableRelation[Venue] = fields.ForeignKeyField(
         "hub.Venue", related_name="activities", null=True, on_delete=fields.SET_NULL, db_index=True
     )
+    venue_id: int | None
     category = fields.CharEnumField(ActivityCategory, db_index=True)
     delivery_mode = fields.CharEnumField(DeliveryMode, db_index=True)
     service_force = fields.CharEnumField(ServiceForce, db_index=True)
@@ -95,6 +101,7 @@ class WeChatGroup(Record):
     compound: fields.ForeignKeyRelation[Compound] = fields.ForeignKeyField(
         "hub.Compound", related_name="wechat_groups", on_delete=fields.CASCADE, db_index=True
     )
+    compound_id: int
     name = fields.CharField(max_length=NAME_LENGTH)
     size = fields.IntField(default=0)
     admin_name = fields.CharField(max_length=50, default="")
@@ -122,6 +129,7 @@ class JointMeeting(Record):
         on_delete=fields.SET_NULL,
         db_index=True,
     )
+    district_id: int | None
     street: fields.ForeignKeyNullableRelation[Street] = fields.ForeignKeyField(
         "hub.Street",
         related_name="joint_meetings",
@@ -129,6 +137,7 @@ class JointMeeting(Record):
         on_delete=fields.SET_NULL,
         db_index=True,
     )
+    street_id: int | None
     community: fields.ForeignKeyNullableRelation[Community] = fields.ForeignKeyField(
         "hub.Community",
         related_name="joint_meetings",
@@ -136,6 +145,7 @@ class JointMeeting(Record):
         on_delete=fields.SET_NULL,
         db_index=True,
     )
+    community_id: int | None
     compound: fields.ForeignKeyNullableRelation[Compound] = fields.ForeignKeyField(
         "hub.Compound",
         related_name="joint_meetings",
@@ -143,6 +153,7 @@ class JointMeeting(Record):
         on_delete=fields.SET_NULL,
         db_index=True,
     )
+    compound_id: int | None
 
     class Meta:
         table = "joint_meeting"

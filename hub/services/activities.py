@@ -12,8 +12,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from pypika_tortoise import Table
+from pypika_tortoise.queries import Table
 from tortoise.expressions import F
+from tortoise.fields.relational import ManyToManyFieldInstance
 from tortoise.transactions import in_transaction
 
 from hub import models as m
@@ -79,10 +80,10 @@ async def add_participants(
             new = [i for i in ids if i not in already]
             if new:
                 relation = spec.model._meta.fields_map["participants"]
-                through = Table(relation.through)  # type: ignore[attr-defined]
+                assert isinstance(relation, ManyToManyFieldInstance)
+                through = Table(relation.through)
                 insert = conn.query_class.into(through).columns(
-                    relation.backward_key,  # type: ignore[attr-defined]
-                    relation.forward_key,  # type: ignore[attr-defined]
+                    relation.backward_key, relation.forward_key
                 )
                 for member_id in new:
                     insert = insert.insert(activity_id, member_id)

@@ -60,9 +60,9 @@ def viewer_for(user: User) -> Viewer:
         user_id=user.id,
         username=user.username,
         role=user.role,
-        street_id=user.street_id,  # type: ignore[attr-defined]
-        community_id=user.community_id,  # type: ignore[attr-defined]
-        unit_id=user.partner_unit_id,  # type: ignore[attr-defined]
+        street_id=user.street_id,
+        community_id=user.community_id,
+        unit_id=user.partner_unit_id,
     )
 
 
@@ -108,7 +108,7 @@ async def session(
         if record is None:
             return None
         return SessionState(
-            user_id=record.user_id,  # type: ignore[attr-defined]
+            user_id=record.user_id,
             revoked=record.revoked_at is not None,
             expires_at=record.expires_at,
         )
@@ -125,7 +125,7 @@ async def api_token(
             return None
         return ApiTokenState(
             id=record.id,
-            user_id=record.user_id,  # type: ignore[attr-defined]
+            user_id=record.user_id,
             revoked=record.revoked_at is not None,
             expires_at=record.expires_at,
             last_used_at=record.last_used_at,

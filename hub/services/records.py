@@ -17,7 +17,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError, ValidationError
 from tortoise.expressions import F
-from tortoise.fields.relational import ManyToManyFieldInstance
+from tortoise.fields.relational import BackwardFKRelation, ManyToManyFieldInstance
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
@@ -26,7 +26,7 @@ from hub.access import Viewer, row_scope, write_scope
 from hub.access.policy import EVERYTHING, NOTHING
 from hub.db import PRIMARY
 from hub.enums import AuditAction
-from hub.models.base import Searchable
+from hub.models.base import Record, Searchable
 from hub.search import fold
 from hub.services import audit
 from hub.services.errors import (
@@ -211,8 +211,8 @@ async def load(actor: Viewer, spec: EntitySpec, id: int, *, lock: bool = False) 
     return row
 
 
-def check_version(spec: EntitySpec, current: Model, version: int) -> None:
-    if current.version != version:  # type: ignore[attr-defined]
+def check_version(spec: EntitySpec, current: Record, version: int) -> None:
+    if current.version != version:
         raise _conflict(spec)
 
 
@@ -315,7 +315,9 @@ def _unique_message(spec: EntitySpec, rule: UniqueRule, other: Any) -> str:
         return f"{rule.message} (already exists)"
     label = spec.field(rule.key).label
     if rule.within:
-        parent = MODEL_LABELS[spec.field(rule.within).model]  # type: ignore[index]
+        parent_model = spec.field(rule.within).model
+        assert parent_model is not None  # ``within`` names a reference (specs are checked)
+        parent = MODEL_LABELS[parent_model]
         return f"同一{parent}下已有{label}为「{other}」的{spec.label} (already exists)"
     return f"{label}「{other}」已被其他{spec.label}使用 (already exists)"
 
@@ -328,8 +330,9 @@ async def dependents_of(spec: EntitySpec, record: Model) -> list[tuple[str, int]
         if name in spec.owned:
             continue
         field = meta.fields_map[name]
-        related = field.related_model  # type: ignore[attr-defined]
-        count = await related.filter(**{field.relation_field: record.pk}).count()  # type: ignore[attr-defined]
+        assert isinstance(field, BackwardFKRelation)  # a backward one-to-one is one too
+        related = field.related_model
+        count = await related.filter(**{field.relation_field: record.pk}).count()
         if count:
             found.append((MODEL_LABELS.get(related, related.__name__), count))
     for name in sorted(meta.m2m_fields):

@@ -69,8 +69,8 @@ async def check_links(
 
 
 async def _existing(model: type[Model], scope: Q, ids: list[int]) -> set[int]:
-    rows = await model.filter(scope, id__in=ids).values_list("id", flat=True)
-    return set(rows)  # type: ignore[arg-type]
+    rows = await model.filter(scope, id__in=ids).values_list("id")
+    return {pk for (pk,) in rows}
 
 
 def _ids(ids: Iterable[int]) -> str:

@@ -449,7 +449,7 @@ async def _assignee(
         member = await m.Member.get(id=target_id)
         return {"assignee_member_id": member.id, "assignee_name": name or member.name}
     if kind is AssigneeKind.PROPERTY_COMPANY:
-        target_id = target_id or compound.property_company_id  # type: ignore[attr-defined]
+        target_id = target_id or compound.property_company_id
         if not target_id:
             errors.add(
                 "assignee_id", "请指定物业企业：该小区未登记物业企业 (company required)", REQUIRED
@@ -468,7 +468,7 @@ async def _assignee(
     if not await _linkable(actor, m.OwnersCommittee, target_id, "业委会", errors):
         return {}
     committee = await m.OwnersCommittee.get(id=target_id)
-    if committee.compound_id != compound.id:  # type: ignore[attr-defined]
+    if committee.compound_id != compound.id:
         errors.add("assignee_id", "业委会须是诉求所在小区的业委会 (another compound's)", VALIDATION)
     shown = name or committee.director_name or f"{compound.name}业委会"
     return {"assignee_committee_id": committee.id, "assignee_name": shown}

@@ -348,7 +348,9 @@ async def _check(actor: Viewer, rows: list[RosterRow]) -> tuple[list[RowError], 
         values: dict[str, Any] = {"status": MemberStatus.ACTIVE}
         row_errors: list[RowError] = []
 
-        def fail(key: str, message: str, row: RosterRow = row, into: list = row_errors) -> None:
+        def fail(
+            key: str, message: str, row: RosterRow = row, into: list[RowError] = row_errors
+        ) -> None:
             into.append(RowError(row.line, row.columns.get(key, ""), message, key))
 
         for column in COLUMNS:
@@ -452,7 +454,7 @@ async def import_members(
                 "filename": filename,
                 "rows": report.rows,
                 "created": report.created,
-                "branches": len({member.branch_id for member in members}),  # type: ignore[attr-defined]
+                "branches": len({member.branch_id for member in members}),
             },
             address=address,
         )

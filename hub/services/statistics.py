@@ -133,16 +133,10 @@ class Tally(Generic[E]):
 
 
 @dataclass(frozen=True, slots=True)
-class ServiceTally(Generic[E]):
+class ServiceTally(Tally[E]):
     """Activities with one enum value, and the residents they served."""
 
-    value: E
-    count: int
     residents_served: int
-
-    @property
-    def label(self) -> str:
-        return self.value.label
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,14 +11,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import strawberry
-from strawberry.types import Info
 
 from hub import events
 from hub import models as m
 from hub.access import Viewer
 from hub.events import ActivityChange
 from hub.services import activities
-from schema.mutations.base import client_address, perform, row_id, row_ids
+from schema.info import Info
+from schema.mutations.base import acted_on, client_address, perform, row_id, row_ids
 from schema.mutations.crud import (
     Curated,
     create_fields,
@@ -120,7 +120,7 @@ class ActivityMutation:
                 address=client_address(info),
             )
 
-        activity, errors = await perform(info, work, target=_target(given.id))
+        activity, errors = await perform(info, work, target=acted_on(m.ServiceActivity, given.id))
         if activity is not None:
             await events.activity_changed(activity, ActivityChange.UPDATED)
         return UpdateActivityPayload(activity=activity, errors=errors)
@@ -140,7 +140,9 @@ class ActivityMutation:
                 actor=viewer, activity_id=pk, member_ids=ids, address=client_address(info)
             )
 
-        result, errors = await perform(info, work, target=_target(input.activity_id))
+        result, errors = await perform(
+            info, work, target=acted_on(m.ServiceActivity, input.activity_id)
+        )
         if result is None:
             # The service names the activity "id"; this input calls it activityId.
             for error in errors:
@@ -154,10 +156,3 @@ class ActivityMutation:
             already_participating=[_member_gid(pk) for pk in result.already],
             errors=[],
         )
-
-
-def _target(global_id: Any) -> tuple[Any, int] | None:
-    try:
-        return m.ServiceActivity, row_id(global_id, m.ServiceActivity, "id")
-    except Exception:
-        return None

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
-from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 from tortoise.models import Model
 
@@ -23,6 +22,7 @@ from hub.access import Viewer, row_scope
 from hub.access.policy import EVERYTHING
 from hub.services.errors import NOT_FOUND, ServiceError
 from hub.services.specs import MODEL_LABELS
+from schema.info import Info
 from schema.node import decode_global_id
 from schema.payloads import FieldError, field_errors
 
@@ -72,6 +72,15 @@ def row_id(global_id: Any, model: type[Model], field: str) -> int:
         label = MODEL_LABELS.get(model, model.__name__)
         raise refuse(field, f"{label}不存在：编号无效 (not found: bad id {global_id})", NOT_FOUND)
     return target[1]
+
+
+def acted_on(model: type[Model], global_id: Any) -> tuple[type[Model], int] | None:
+    """The existing record a mutation acts on, for ``perform``; None when the id is bad
+    (the work itself then refuses it)."""
+    try:
+        return model, row_id(global_id, model, "id")
+    except Refused:
+        return None
 
 
 def row_ids(global_ids: Iterable[Any], model: type[Model], field: str) -> list[int]:
@@ -125,6 +134,7 @@ __all__ = [
     "MAX_UPLOAD_BYTES",
     "UNAUTHENTICATED",
     "Refused",
+    "acted_on",
     "camel",
     "client_address",
     "perform",

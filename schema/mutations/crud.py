@@ -20,12 +20,12 @@ from typing import Annotated, Any
 
 import strawberry
 from strawberry import UNSET
-from strawberry.types import Info
 
 from hub.services import records
 from hub.services.fields import FieldSpec, Kind
 from hub.services.specs import ArchivePolicy, EntitySpec, get_spec
-from schema.mutations.base import Refused, camel, client_address, perform, row_id, row_ids
+from schema.info import Info
+from schema.mutations.base import Refused, acted_on, camel, client_address, perform, row_id, row_ids
 from schema.payloads import FieldError
 
 ERRORS_DESCRIPTION = "错误（为空表示成功）Errors the user can fix; empty when it succeeded"
@@ -243,7 +243,7 @@ def _mutations(entity: Curated) -> dict[str, Any]:
                 address=client_address(info),
             )
 
-        record, errors = await perform(info, work, target=_target(model, input.id))
+        record, errors = await perform(info, work, target=acted_on(model, input.id))
         return update_payload(**{entity.field_name: record, "errors": errors})
 
     async def remove(info: Info, input: Any) -> Any:
@@ -257,7 +257,7 @@ def _mutations(entity: Curated) -> dict[str, Any]:
                 address=client_address(info),
             )
 
-        record, errors = await perform(info, work, target=_target(model, input.id))
+        record, errors = await perform(info, work, target=acted_on(model, input.id))
         values: dict[str, Any] = {entity.field_name: record, "errors": errors}
         if deleting:
             values["deleted_id"] = input.id if record is not None else None
@@ -296,13 +296,6 @@ def _mutations(entity: Curated) -> dict[str, Any]:
             ),
         ),
     }
-
-
-def _target(model: Any, global_id: Any) -> tuple[Any, int] | None:
-    try:
-        return model, row_id(global_id, model, "id")
-    except Refused:
-        return None
 
 
 def _snake(name: str) -> str:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import strawberry
-from strawberry.types import Info
 
 from hub import events
 from hub import models as m
@@ -23,7 +23,8 @@ from hub.enums import RequestAction as Action
 from hub.services import requests as workflow
 from hub.services.errors import VALIDATION
 from schema.enums import AssigneeKind, RequestCategory, RequestChannel, RequestStatus
-from schema.mutations.base import client_address, perform, refuse, row_id
+from schema.info import Info
+from schema.mutations.base import acted_on, client_address, perform, refuse, row_id
 from schema.mutations.crud import make_payload
 from schema.types.requests import ResidentRequest
 
@@ -39,21 +40,6 @@ ASSIGNEE_MODELS = {
     AssigneeKindEnum.PROPERTY_COMPANY: m.PropertyCompany,
     AssigneeKindEnum.OWNERS_COMMITTEE: m.OwnersCommittee,
 }
-
-
-def _payload(name: str, description: str) -> Any:
-    return make_payload(
-        name, description, [("request", ResidentRequest | None, "诉求 The resident request")]
-    )
-
-
-ReportRequestPayload = _payload("ReportRequestPayload", "收集诉求的结果 Result of reporting")
-AssignRequestPayload = _payload("AssignRequestPayload", "交办的结果 Result of assigning")
-RespondToRequestPayload = _payload("RespondToRequestPayload", "反应的结果 Result of responding")
-ResolveRequestPayload = _payload("ResolveRequestPayload", "解决的结果 Result of resolving")
-RateRequestPayload = _payload("RateRequestPayload", "评价的结果 Result of rating")
-ReturnRequestPayload = _payload("ReturnRequestPayload", "退回的结果 Result of sending back")
-ReopenRequestPayload = _payload("ReopenRequestPayload", "重新打开的结果 Result of reopening")
 
 
 @strawberry.input(description="收集一条居民诉求 A resident's request, as collected")
@@ -73,10 +59,25 @@ class ReportRequestInput:
     )
 
 
-@strawberry.input(description="交办 Assign a collected request, with a due time")
-class AssignRequestInput:
+def note_field() -> Any:
+    """A step's optional note (kept in the request's history)."""
+    return strawberry.field(default=None, description=NOTE)
+
+
+def at_field() -> Any:
+    """When a step happened, if not now."""
+    return strawberry.field(default=None, description=AT)
+
+
+# Not in the schema itself: the fields every step's input starts with.
+@strawberry.input(name="OnRequest")
+class OnRequest:
     id: strawberry.ID = strawberry.field(description=ID)
     version: int = strawberry.field(description=VERSION)
+
+
+@strawberry.input(description="交办 Assign a collected request, with a due time")
+class AssignRequestInput(OnRequest):
     assignee_kind: AssigneeKind = strawberry.field(description="承办方类型 Kind of assignee")
     assignee_id: strawberry.ID | None = strawberry.field(
         default=None,
@@ -90,79 +91,105 @@ class AssignRequestInput:
     due_at: dt.datetime | None = strawberry.field(
         default=None, description="办结时限 Due time: past it, the request is overdue"
     )
-    note: str | None = strawberry.field(default=None, description=NOTE)
-    at: dt.datetime | None = strawberry.field(default=None, description=AT)
+    note: str | None = note_field()
+    at: dt.datetime | None = at_field()
 
 
 @strawberry.input(description="快速反应 The assignee has taken the request up")
-class RespondToRequestInput:
-    id: strawberry.ID = strawberry.field(description=ID)
-    version: int = strawberry.field(description=VERSION)
-    note: str | None = strawberry.field(default=None, description=NOTE)
-    at: dt.datetime | None = strawberry.field(default=None, description=AT)
+class RespondToRequestInput(OnRequest):
+    note: str | None = note_field()
+    at: dt.datetime | None = at_field()
 
 
 @strawberry.input(description="有效解决 The request is resolved: say how")
-class ResolveRequestInput:
-    id: strawberry.ID = strawberry.field(description=ID)
-    version: int = strawberry.field(description=VERSION)
+class ResolveRequestInput(OnRequest):
     resolution: str = strawberry.field(description="解决情况 How it was resolved")
-    note: str | None = strawberry.field(default=None, description=NOTE)
-    at: dt.datetime | None = strawberry.field(default=None, description=AT)
+    note: str | None = note_field()
+    at: dt.datetime | None = at_field()
 
 
 @strawberry.input(description="居民评价 The resident's satisfaction with a resolved request")
-class RateRequestInput:
-    id: strawberry.ID = strawberry.field(description=ID)
-    version: int = strawberry.field(description=VERSION)
+class RateRequestInput(OnRequest):
     satisfaction: int = strawberry.field(description="满意度 1–5 Satisfaction, 1 (low) to 5")
-    note: str | None = strawberry.field(default=None, description=NOTE)
-    at: dt.datetime | None = strawberry.field(default=None, description=AT)
+    note: str | None = note_field()
+    at: dt.datetime | None = at_field()
 
 
 @strawberry.input(description="退回 Send an assigned request back for more information")
-class ReturnRequestInput:
-    id: strawberry.ID = strawberry.field(description=ID)
-    version: int = strawberry.field(description=VERSION)
+class ReturnRequestInput(OnRequest):
     note: str = strawberry.field(description="退回原因（必填）Why it is sent back (required)")
-    at: dt.datetime | None = strawberry.field(default=None, description=AT)
+    at: dt.datetime | None = at_field()
 
 
 @strawberry.input(description="重新打开 Reopen a resolved request")
-class ReopenRequestInput:
-    id: strawberry.ID = strawberry.field(description=ID)
-    version: int = strawberry.field(description=VERSION)
+class ReopenRequestInput(OnRequest):
     to: RequestStatus = strawberry.field(
         default=RequestStatus.ASSIGNED,
         description="回到：ASSIGNED（原承办方）或 COLLECTED（重新交办）Back to the assignee "
         "(ASSIGNED) or to be assigned anew (COLLECTED)",
     )
-    note: str | None = strawberry.field(default=None, description=NOTE)
-    at: dt.datetime | None = strawberry.field(default=None, description=AT)
+    note: str | None = note_field()
+    at: dt.datetime | None = at_field()
 
 
-Step = Callable[[Viewer, int, str], Awaitable[Any]]
+# What a step runs: the service call, as the signed-in viewer, for the input, from the
+# client's address.
+Run = Callable[[Viewer, Any, str], Awaitable[Any]]
 
 
-async def _step(info: Info, global_id: Any, action: Action, step: Step) -> tuple[Any, list[Any]]:
-    """Run one transition on the request ``global_id`` names, and announce it."""
+@dataclass(frozen=True)
+class WorkflowStep:
+    """One workflow mutation: its field, its input and payload types, and what it runs."""
 
-    async def work(viewer: Viewer) -> Any:
-        pk = row_id(global_id, m.ResidentRequest, "id")
-        return await step(viewer, pk, client_address(info))
-
-    target = _target(global_id)
-    request, errors = await perform(info, work, target=target)
-    if request is not None:
-        await events.request_changed(request, action)
-    return request, errors
+    action: Action
+    name: str  # the GraphQL field; its payload type is <Name>Payload
+    description: str
+    input: type
+    argument: str  # the description of the ``input`` argument
+    result: str  # the description of the payload type
+    run: Run
 
 
-def _target(global_id: Any) -> tuple[Any, int] | None:
-    try:
-        return m.ResidentRequest, row_id(global_id, m.ResidentRequest, "id")
-    except Exception:
-        return None
+def _report(viewer: Viewer, given: ReportRequestInput, address: str) -> Awaitable[Any]:
+    data: dict[str, Any] = {
+        "compound_id": row_id(given.compound_id, m.Compound, "compoundId"),
+        "category": given.category,
+        "channel": given.channel,
+        "description": given.description,
+    }
+    for key in ("reporter_name", "reporter_contact", "collected_at"):
+        if getattr(given, key) is not None:
+            data[key] = getattr(given, key)
+    return workflow.report(actor=viewer, data=data, address=address)
+
+
+def _on_request(
+    service: Callable[..., Awaitable[Any]], extra: Callable[[Any], dict[str, Any]] | None = None
+) -> Run:
+    """Run a transition on the request the input's ``id`` names, at the ``version`` read;
+    ``extra`` gives the service's keywords of that step from the input."""
+
+    def run(viewer: Viewer, given: Any, address: str) -> Awaitable[Any]:
+        return service(
+            actor=viewer,
+            request_id=row_id(given.id, m.ResidentRequest, "id"),
+            version=given.version,
+            note=given.note or "",
+            at=given.at,
+            address=address,
+            **(extra(given) if extra else {}),
+        )
+
+    return run
+
+
+def _assignment(given: AssignRequestInput) -> dict[str, Any]:
+    return {
+        "assignee_kind": given.assignee_kind,
+        "assignee_id": _assignee_id(given.assignee_kind, given.assignee_id),
+        "assignee_name": given.assignee_name or "",
+        "due_at": given.due_at,
+    }
 
 
 def _assignee_id(kind: AssigneeKindEnum, global_id: Any) -> int | None:
@@ -176,142 +203,107 @@ def _assignee_id(kind: AssigneeKindEnum, global_id: Any) -> int | None:
     return row_id(global_id, model, "assigneeId")
 
 
-def _input(description: str) -> Any:
-    return strawberry.argument(description=description)
+# In the order of the Mutation type's fields.
+STEPS = (
+    WorkflowStep(
+        Action.REPORT,
+        "reportRequest",
+        "问题收集：登记一条居民诉求（状态 COLLECTED）Report a request",
+        ReportRequestInput,
+        "诉求 The request",
+        "收集诉求的结果 Result of reporting",
+        _report,
+    ),
+    WorkflowStep(
+        Action.ASSIGN,
+        "assignRequest",
+        "及时交办：COLLECTED → ASSIGNED Assign a request",
+        AssignRequestInput,
+        "交办 The assignment",
+        "交办的结果 Result of assigning",
+        _on_request(workflow.assign, _assignment),
+    ),
+    WorkflowStep(
+        Action.RESPOND,
+        "respondToRequest",
+        "快速反应：ASSIGNED → RESPONDED Respond to a request",
+        RespondToRequestInput,
+        "反应 The response",
+        "反应的结果 Result of responding",
+        _on_request(workflow.respond),
+    ),
+    WorkflowStep(
+        Action.RESOLVE,
+        "resolveRequest",
+        "有效解决：RESPONDED → RESOLVED Resolve a request",
+        ResolveRequestInput,
+        "解决 The resolution",
+        "解决的结果 Result of resolving",
+        _on_request(workflow.resolve, lambda given: {"resolution": given.resolution}),
+    ),
+    WorkflowStep(
+        Action.RATE,
+        "rateRequest",
+        "居民评价（1–5，仅一次）Rate a resolved request, once",
+        RateRequestInput,
+        "评价 The rating",
+        "评价的结果 Result of rating",
+        _on_request(workflow.rate, lambda given: {"satisfaction": given.satisfaction}),
+    ),
+    WorkflowStep(
+        Action.RETURN,
+        "returnRequest",
+        "退回补充信息：ASSIGNED/RESPONDED → COLLECTED Send a request back",
+        ReturnRequestInput,
+        "退回 Sending back",
+        "退回的结果 Result of sending back",
+        _on_request(workflow.return_request),
+    ),
+    WorkflowStep(
+        Action.REOPEN,
+        "reopenRequest",
+        "重新打开：RESOLVED → ASSIGNED 或 COLLECTED Reopen a resolved request",
+        ReopenRequestInput,
+        "重新打开 Reopening",
+        "重新打开的结果 Result of reopening",
+        _on_request(workflow.reopen, lambda given: {"to": given.to}),
+    ),
+)
 
 
-@strawberry.type
-class RequestMutation:
-    @strawberry.mutation(description="问题收集：登记一条居民诉求（状态 COLLECTED）Report a request")
-    async def report_request(
-        self, info: Info, input: Annotated[ReportRequestInput, _input("诉求 The request")]
-    ) -> ReportRequestPayload:  # type: ignore[valid-type]
+def workflow_mutation(step: WorkflowStep) -> Any:
+    """The mutation for one step: run it as the signed-in caller, answer
+    ``{ request errors }``, and announce a committed step to ``requestChanged``."""
+    payload = make_payload(
+        f"{step.name[0].upper()}{step.name[1:]}Payload",
+        step.result,
+        [("request", ResidentRequest | None, "诉求 The resident request")],
+    )
+
+    async def resolve(info: Info, input: Any) -> Any:
         async def work(viewer: Viewer) -> Any:
-            data: dict[str, Any] = {
-                "compound_id": row_id(input.compound_id, m.Compound, "compoundId"),
-                "category": input.category,
-                "channel": input.channel,
-                "description": input.description,
-            }
-            for key in ("reporter_name", "reporter_contact", "collected_at"):
-                if getattr(input, key) is not None:
-                    data[key] = getattr(input, key)
-            return await workflow.report(actor=viewer, data=data, address=client_address(info))
+            return await step.run(viewer, input, client_address(info))
 
-        request, errors = await perform(info, work)
+        # The request a step acts on (a report names none yet).
+        global_id = getattr(input, "id", None)
+        existing = None if global_id is None else acted_on(m.ResidentRequest, global_id)
+        request, errors = await perform(info, work, target=existing)
         if request is not None:
-            await events.request_changed(request, Action.REPORT)
-        return ReportRequestPayload(request=request, errors=errors)
+            await events.request_changed(request, step.action)
+        return payload(request=request, errors=errors)
 
-    @strawberry.mutation(description="及时交办：COLLECTED → ASSIGNED Assign a request")
-    async def assign_request(
-        self, info: Info, input: Annotated[AssignRequestInput, _input("交办 The assignment")]
-    ) -> AssignRequestPayload:  # type: ignore[valid-type]
-        async def step(viewer: Viewer, pk: int, address: str) -> Any:
-            return await workflow.assign(
-                actor=viewer,
-                request_id=pk,
-                version=input.version,
-                assignee_kind=input.assignee_kind,
-                assignee_id=_assignee_id(input.assignee_kind, input.assignee_id),
-                assignee_name=input.assignee_name or "",
-                due_at=input.due_at,
-                note=input.note or "",
-                at=input.at,
-                address=address,
-            )
+    resolve.__annotations__ = {
+        "info": Info,
+        "input": Annotated[step.input, strawberry.argument(description=step.argument)],
+        "return": payload,
+    }
+    return strawberry.mutation(resolver=resolve, name=step.name, description=step.description)
 
-        request, errors = await _step(info, input.id, Action.ASSIGN, step)
-        return AssignRequestPayload(request=request, errors=errors)
 
-    @strawberry.mutation(description="快速反应：ASSIGNED → RESPONDED Respond to a request")
-    async def respond_to_request(
-        self, info: Info, input: Annotated[RespondToRequestInput, _input("反应 The response")]
-    ) -> RespondToRequestPayload:  # type: ignore[valid-type]
-        async def step(viewer: Viewer, pk: int, address: str) -> Any:
-            return await workflow.respond(
-                actor=viewer,
-                request_id=pk,
-                version=input.version,
-                note=input.note or "",
-                at=input.at,
-                address=address,
-            )
-
-        request, errors = await _step(info, input.id, Action.RESPOND, step)
-        return RespondToRequestPayload(request=request, errors=errors)
-
-    @strawberry.mutation(description="有效解决：RESPONDED → RESOLVED Resolve a request")
-    async def resolve_request(
-        self, info: Info, input: Annotated[ResolveRequestInput, _input("解决 The resolution")]
-    ) -> ResolveRequestPayload:  # type: ignore[valid-type]
-        async def step(viewer: Viewer, pk: int, address: str) -> Any:
-            return await workflow.resolve(
-                actor=viewer,
-                request_id=pk,
-                version=input.version,
-                resolution=input.resolution,
-                note=input.note or "",
-                at=input.at,
-                address=address,
-            )
-
-        request, errors = await _step(info, input.id, Action.RESOLVE, step)
-        return ResolveRequestPayload(request=request, errors=errors)
-
-    @strawberry.mutation(description="居民评价（1–5，仅一次）Rate a resolved request, once")
-    async def rate_request(
-        self, info: Info, input: Annotated[RateRequestInput, _input("评价 The rating")]
-    ) -> RateRequestPayload:  # type: ignore[valid-type]
-        async def step(viewer: Viewer, pk: int, address: str) -> Any:
-            return await workflow.rate(
-                actor=viewer,
-                request_id=pk,
-                version=input.version,
-                satisfaction=input.satisfaction,
-                note=input.note or "",
-                at=input.at,
-                address=address,
-            )
-
-        request, errors = await _step(info, input.id, Action.RATE, step)
-        return RateRequestPayload(request=request, errors=errors)
-
-    @strawberry.mutation(
-        description="退回补充信息：ASSIGNED/RESPONDED → COLLECTED Send a request back"
+RequestMutation = strawberry.type(
+    type(
+        "RequestMutation",
+        (),
+        {"__module__": __name__, **{step.name: workflow_mutation(step) for step in STEPS}},
     )
-    async def return_request(
-        self, info: Info, input: Annotated[ReturnRequestInput, _input("退回 Sending back")]
-    ) -> ReturnRequestPayload:  # type: ignore[valid-type]
-        async def step(viewer: Viewer, pk: int, address: str) -> Any:
-            return await workflow.return_request(
-                actor=viewer,
-                request_id=pk,
-                version=input.version,
-                note=input.note,
-                at=input.at,
-                address=address,
-            )
-
-        request, errors = await _step(info, input.id, Action.RETURN, step)
-        return ReturnRequestPayload(request=request, errors=errors)
-
-    @strawberry.mutation(
-        description="重新打开：RESOLVED → ASSIGNED 或 COLLECTED Reopen a resolved request"
-    )
-    async def reopen_request(
-        self, info: Info, input: Annotated[ReopenRequestInput, _input("重新打开 Reopening")]
-    ) -> ReopenRequestPayload:  # type: ignore[valid-type]
-        async def step(viewer: Viewer, pk: int, address: str) -> Any:
-            return await workflow.reopen(
-                actor=viewer,
-                request_id=pk,
-                version=input.version,
-                to=input.to,
-                note=input.note or "",
-                at=input.at,
-                address=address,
-            )
-
-        request, errors = await _step(info, input.id, Action.REOPEN, step)
-        return ReopenRequestPayload(request=request, errors=errors)
+)

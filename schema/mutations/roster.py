@@ -14,13 +14,13 @@ from typing import Annotated, Any
 
 import strawberry
 from strawberry.file_uploads import Upload
-from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
 from hub import models as m
 from hub.access import Viewer
 from hub.services import records, roster
 from hub.services.errors import VALIDATION
+from schema.info import Info
 from schema.mutations.base import MAX_UPLOAD_BYTES, client_address, perform, refuse
 from schema.payloads import FieldError
 

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import strawberry
-from strawberry.types import Info
 
 from hub import models as m
 from schema.enums import StreetKind
 from schema.fields import REVERSE_ONE, related, to_one
+from schema.info import Info
 from schema.node import Node, node_type
 from schema.types import refs as r
 from schema.types.record import RecordFields
 
 if TYPE_CHECKING:
-    from schema.types.partners import OwnersCommittee
+    pass
 
 
 @node_type(m.District, description="区 District — top of the four-level linkage (e.g. 天元区)")
@@ -56,9 +56,7 @@ class Community(Node, RecordFields):
     )
 
 
-async def _owners_committee(
-    root: m.Compound, info: Info
-) -> Annotated[OwnersCommittee, strawberry.lazy("schema.types.partners")] | None:
+async def _owners_committee(root: m.Compound, info: Info) -> m.OwnersCommittee | None:
     return await info.context.loaders.owners_committee_by_compound.load(root.pk)
 
 
@@ -75,6 +73,7 @@ class Compound(Node, RecordFields):
     )
     owners_committee = strawberry.field(
         resolver=_owners_committee,
+        graphql_type=r.OwnersCommittee | None,
         description="业委会 Owners' committee (one per compound)",
         metadata={REVERSE_ONE: (m.OwnersCommittee, "compound_id")},
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import strawberry
-from strawberry.types import Info
 
 from hub import models as m
 from schema.enums import (
@@ -18,6 +17,7 @@ from schema.enums import (
     SeatRole,
 )
 from schema.fields import ENUM_LIST, personal, related, to_one
+from schema.info import Info
 from schema.node import Node, node_type
 from schema.types import refs as r
 from schema.types.record import RecordFields

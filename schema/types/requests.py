@@ -9,13 +9,13 @@ from typing import Annotated, Any
 
 import strawberry
 from strawberry.dataloader import DataLoader
-from strawberry.types import Info
 
 from hub import models as m
 from hub.access import row_scope
 from hub.services.requests import OVERDUE, is_overdue
 from schema.enums import AssigneeKind, RequestAction, RequestCategory, RequestChannel, RequestStatus
 from schema.fields import DEADLINE, ROW_LIST, personal, related, to_one
+from schema.info import Info
 from schema.node import Node, node_type
 from schema.types import refs as r
 from schema.types.record import RecordFields
@@ -39,7 +39,7 @@ def _history_loader(info: Info) -> DataLoader[int, list[Any]]:
             ).order_by("at", "id")
             grouped: dict[int, list[Any]] = defaultdict(list)
             for row in rows:
-                grouped[row.request_id].append(row)  # type: ignore[attr-defined]
+                grouped[row.request_id].append(row)
             return [grouped[key] for key in request_ids]
 
         loader = info.context.extra["request_history"] = DataLoader(load_fn=load)
