@@ -115,8 +115,8 @@ class HotFamily:
             assert isinstance(observed, HotObserved)
             buckets: list[tuple[str, float]] = []
             total = 0
-            for bound, count in zip(observed.bounds, list(observed.counts), strict=True):
-                total += count
+            for bound, in_bucket in zip(observed.bounds, list(observed.counts), strict=True):
+                total += in_bucket
                 buckets.append((floatToGoString(bound), float(total)))
             histogram.add_metric(list(values), buckets, observed.sum)
         return histogram
