@@ -80,6 +80,11 @@ LANE_TRIED = "linju.lane_tried"
 Request = tuple[str, dict[str, Any] | None, str | None]
 
 
+def _handover(messages: list[Message], receive: Receive) -> Receive:
+    """What the full path must receive: the body read here first, if any."""
+    return replaying(messages, receive) if messages else receive
+
+
 def replaying(messages: list[Message], receive: Receive) -> Receive:
     """A receive that answers ``messages`` first, then asks ``receive``."""
     pending = list(messages)
@@ -224,13 +229,11 @@ class FastLane:
             body = await _read_body(receive, messages)
             if body is None:
                 return replaying(messages, receive)
-            fallback = replaying(messages, receive)
             known = self._known(self._posted, body, self._parse_post)
         else:
-            fallback = receive
             known = self._known(self._gotten, scope["query_string"], self._parse_get)
         if known is None:
-            return fallback
+            return _handover(messages, receive)
         query, variables, operation_name = known.request
         state = scope.setdefault("state", {})
         cache = self._cache
@@ -250,12 +253,12 @@ class FastLane:
                 return None
         read_path = self.read_path
         if read_path.mode != "compiled":
-            return fallback
+            return _handover(messages, receive)
         plan = ready.plan
         if plan is _UNPLANNED:
             plan = ready.plan = read_path.ready(query, variables, operation_name, viewer)
         if plan is None:
-            return fallback
+            return _handover(messages, receive)
         if ready.answer is not None and not cache.enabled and not cache.replica:
             # Constants: what the full path answers, counted as it counts it.
             started = time.perf_counter()
@@ -296,7 +299,7 @@ class FastLane:
             if looked is not None:
                 state[LOOKED] = looked
             ready.plan = _UNPLANNED  # planned again next time (a plan may be replaced)
-            return fallback
+            return _handover(messages, receive)
         # What HubGraphQL's process_result and create_response make of an error-free result.
         body = self.encode(process_result(result))
         outcome = outcomes[-1]
