@@ -137,6 +137,9 @@ _UNPLANNED: Any = object()
 MAX_KNOWN_BYTES = 4096
 MAX_KNOWN = 512
 MAX_VIEWERS = 64
+# Plans are kept with them up to this much SQL; larger ones are asked of the read
+# path's plan cache each time (its budget bounds them).
+MAX_KEPT_SQL = 16_384
 
 
 class _Ready:
@@ -256,7 +259,9 @@ class FastLane:
             return _handover(messages, receive)
         plan = ready.plan
         if plan is _UNPLANNED:
-            plan = ready.plan = read_path.ready(query, variables, operation_name, viewer)
+            plan = read_path.ready(query, variables, operation_name, viewer)
+            if plan is None or sum(len(s.sql) for s in plan.statements) <= MAX_KEPT_SQL:
+                ready.plan = plan  # (a large one stays within the plan cache's budget)
         if plan is None:
             return _handover(messages, receive)
         if ready.answer is not None and not cache.enabled and not cache.replica:
