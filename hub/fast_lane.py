@@ -36,6 +36,7 @@ the statement again (its cache lookup is then counted twice).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -46,13 +47,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.http import process_result
 from strawberry.types import ExecutionResult
 
+from hub.access.viewer import Viewer
 from hub.cache import ResponseCache, response_cache
+from hub.observability.metrics import (
+    CACHE_LOOKUPS,
+    GRAPHQL_OPERATIONS,
+    GRAPHQL_SECONDS,
+    labelled,
+    operation_label,
+)
 from hub.request_viewer import read_viewer
 from hub.services.auth import AuthError
 from hub.settings import Settings
 from schema.input_values import measure
 
 if TYPE_CHECKING:
+    from resolvers.compiler.plan import Plan
     from schema.compiled import ReadPath
 
 JSON = b"application/json"
@@ -69,6 +79,11 @@ COMPILED_FAILED = "linju.compiled_failed"
 LANE_TRIED = "linju.lane_tried"
 
 Request = tuple[str, dict[str, Any] | None, str | None]
+
+
+def _handover(messages: list[Message], receive: Receive) -> Receive:
+    """What the full path must receive: the body read here first, if any."""
+    return replaying(messages, receive) if messages else receive
 
 
 def replaying(messages: list[Message], receive: Receive) -> Receive:
@@ -117,6 +132,45 @@ class _Resolvers(Exception):
     """The compiled statement failed: the request goes down the full path."""
 
 
+_UNPLANNED: Any = object()
+# Bodies (and query strings) up to this size are remembered with what was worked out
+# for them; at most this many, and this many viewers each.
+MAX_KNOWN_BYTES = 4096
+MAX_KNOWN = 512
+MAX_VIEWERS = 64
+# Plans are kept with them up to this much SQL; larger ones are asked of the read
+# path's plan cache each time (its budget bounds them).
+MAX_KEPT_SQL = 16_384
+
+
+class _Ready:
+    """What one viewer's request with one body comes to: worked out on its first
+    request, the same for every later one (the key and plan depend on nothing else)."""
+
+    __slots__ = ("answer", "cache_key", "operations", "plan", "seconds", "viewer")
+
+    def __init__(self, viewer: Viewer, cache_key: str | None) -> None:
+        self.viewer = viewer  # held: its id keys this entry and cannot be reused
+        self.cache_key = cache_key  # None: not one the response cache keeps
+        self.plan: Plan | None = _UNPLANNED
+        # A plan of constants only (``{ __typename }``), with the response cache off:
+        # its answer's body as the full path made it, and its operation's metrics.
+        self.answer: bytes | None = None
+        self.operations: Any = None
+        self.seconds: Any = None
+
+
+class _Known:
+    """One request body (or query string) that is a plain operation: its parts, and
+    what they come to for each viewer that sent it."""
+
+    __slots__ = ("request", "viewers")
+
+    def __init__(self, request: Request) -> None:
+        self.request = request  # (shared by the requests: read only, as the lane does)
+        self.viewers: dict[int, _Ready] = {}
+
+
 class FastLane:
     """Answers plain cache hits and compiled reads of one GraphQL endpoint without its
     view."""
@@ -142,6 +196,10 @@ class FastLane:
         self._cache: ResponseCache | None = None
         # The Content-Type of the answer for each Accept value (clients send a few).
         self._content_types: dict[bytes | None, bytes] = {}
+        # Bodies and query strings seen (None: not a plain operation).
+        self._posted: dict[bytes, _Known | None] = {}
+        self._gotten: dict[bytes, _Known | None] = {}
+        self._bypassed = labelled(CACHE_LOOKUPS, "bypass")
 
     async def answer(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
         """None when the request was answered here; else the receive the full path must
@@ -177,24 +235,22 @@ class FastLane:
             body = await _read_body(receive, messages)
             if body is None:
                 return replaying(messages, receive)
-            fallback = replaying(messages, receive)
-            request = self._parse_post(body)
+            known = self._known(self._posted, body, self._parse_post)
         else:
-            fallback = receive
-            request = self._parse_get(scope["query_string"])
-        if request is None:
-            return fallback
-        query, variables, operation_name = request
+            known = self._known(self._gotten, scope["query_string"], self._parse_get)
+        if known is None:
+            return _handover(messages, receive)
+        query, variables, operation_name = known.request
         state = scope.setdefault("state", {})
         cache = self._cache
         if cache is None or cache.closed:  # a test or a reload closes and replaces it
             cache = self._cache = response_cache(self.settings)
-        if cache.enabled:
-            stored = await cache.cached_answer(
-                schema=self.schema,
-                query=query,
-                operation_name=operation_name,
-                variables=variables,
+        ready = known.viewers.get(id(viewer))
+        if ready is None or ready.viewer is not viewer:
+            ready = self._ready(known, viewer, cache)
+        if cache.enabled and ready.cache_key is not None:
+            stored = await cache.stored_answer(
+                ready.cache_key,
                 viewer=viewer,
                 keep=lambda looked: state.__setitem__(LOOKED, looked),
             )
@@ -202,9 +258,24 @@ class FastLane:
                 await self._send(send, accept, stored, b"hit")
                 return None
         read_path = self.read_path
-        plan = read_path.ready(query, variables, operation_name, viewer)
+        if read_path.mode != "compiled":
+            return _handover(messages, receive)
+        plan = ready.plan
+        if plan is _UNPLANNED:
+            plan = read_path.ready(query, variables, operation_name, viewer)
+            if plan is None or sum(len(s.sql) for s in plan.statements) <= MAX_KEPT_SQL:
+                ready.plan = plan  # (a large one stays within the plan cache's budget)
         if plan is None:
-            return fallback
+            return _handover(messages, receive)
+        if ready.answer is not None and not cache.enabled and not cache.replica:
+            # Constants: what the full path answers, counted as it counts it.
+            started = time.perf_counter()
+            self._bypassed.inc()
+            if ready.operations is not None:
+                ready.operations.inc()
+                ready.seconds.observe(time.perf_counter() - started)
+            await self._send(send, accept, ready.answer, b"bypass")
+            return None
 
         async def run() -> ExecutionResult:
             result = await read_path.answer(
@@ -235,11 +306,61 @@ class FastLane:
             state[COMPILED_FAILED] = True
             if looked is not None:
                 state[LOOKED] = looked
-            return fallback
+            ready.plan = _UNPLANNED  # planned again next time (a plan may be replaced)
+            return _handover(messages, receive)
         # What HubGraphQL's process_result and create_response make of an error-free result.
         body = self.encode(process_result(result))
-        await self._send(send, accept, body, outcomes[-1].encode())
+        outcome = outcomes[-1]
+        if outcome == "bypass" and all(s.constant is not None for s in plan.statements):
+            self._remember_constant(ready, plan, body)
+        await self._send(send, accept, body, outcome.encode())
         return None
+
+    def _known(
+        self,
+        seen: dict[bytes, _Known | None],
+        raw: bytes,
+        parse: Callable[[bytes], Request | None],
+    ) -> _Known | None:
+        """The parts of this body or query string, parsed once while remembered."""
+        known = seen.get(raw, _UNPLANNED)
+        if known is not _UNPLANNED:
+            return known  # type: ignore[no-any-return]
+        request = parse(raw)
+        known = _Known(request) if request is not None else None
+        if len(raw) <= MAX_KNOWN_BYTES:
+            if len(seen) >= MAX_KNOWN:
+                del seen[next(iter(seen))]  # the oldest first
+            seen[raw] = known
+        return known
+
+    def _ready(self, known: _Known, viewer: Viewer, cache: ResponseCache) -> _Ready:
+        query, variables, operation_name = known.request
+        key = (
+            cache.read_key(
+                schema=self.schema,
+                query=query,
+                operation_name=operation_name,
+                variables=variables,
+                viewer=viewer,
+            )
+            if cache.enabled
+            else None
+        )
+        ready = _Ready(viewer, key)
+        if len(known.viewers) >= MAX_VIEWERS:
+            known.viewers.clear()
+        known.viewers[id(viewer)] = ready
+        return ready
+
+    def _remember_constant(self, ready: _Ready, plan: Plan, body: bytes) -> None:
+        """Keep the answer of a plan of constants, with the children of the metrics
+        :meth:`ReadPath.answer` counts it in."""
+        if self.read_path.settings.metrics:
+            label = operation_label(plan.operation)
+            ready.operations = labelled(GRAPHQL_OPERATIONS, label, "query")
+            ready.seconds = labelled(GRAPHQL_SECONDS, label)
+        ready.answer = body
 
     async def _send(self, send: Send, accept: bytes | None, body: bytes, outcome: bytes) -> None:
         """A 200 with the full path's headers, in its order."""

@@ -17,6 +17,7 @@ the console with its own session).
 from __future__ import annotations
 
 import hashlib
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -61,13 +62,11 @@ class RequestViewer:
     async def resolve(self, settings: Settings) -> Viewer:
         """The viewer; the first call asks :func:`auth.resolve_bearer`, later calls answer
         what it said (raising the same ``AuthError`` again)."""
-        # Imported here: the middleware and the logs need this module, not the ORM models.
-        from hub.services import auth
-
         if self._viewer is not None:
             return self._viewer
         if self._error is not None:
             raise self._error
+        auth = _auth_module or _import_auth()
         try:
             self._viewer = await auth.resolve_bearer(
                 settings=settings, authorization=self.authorization
@@ -76,6 +75,19 @@ class RequestViewer:
             self._error = exc
             raise
         return self._viewer
+
+
+def _import_auth() -> ModuleType:
+    """hub.services.auth, imported on first use: the middleware and the logs need this
+    module, not the ORM models (and an import statement per request costs a call)."""
+    global _auth_module
+    from hub.services import auth
+
+    _auth_module = auth
+    return auth
+
+
+_auth_module: ModuleType | None = None
 
 
 class _Anonymous(RequestViewer):

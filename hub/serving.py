@@ -13,6 +13,7 @@ close the ORM, exit 0.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 from types import FrameType
@@ -78,6 +79,10 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
 def uvicorn_options(settings: Settings, host: str, port: int) -> dict[str, Any]:
     from hub.observability import uvicorn_log_config
 
@@ -85,6 +90,12 @@ def uvicorn_options(settings: Settings, host: str, port: int) -> dict[str, Any]:
         "factory": True,
         "host": host,
         "port": port,
+        # The C parser and event loop of uvicorn[standard], named rather than left to
+        # "auto" (the pure-Python ones cost several times more per request).
+        "http": "httptools" if _installed("httptools") else "auto",
+        "loop": "uvloop" if _installed("uvloop") else "auto",
+        # RequestContext logs each request with its id: uvicorn's own line is off.
+        "access_log": False,
         # Behind a load balancer: client address and scheme from X-Forwarded-*,
         # trusted only from these proxies.
         "proxy_headers": True,

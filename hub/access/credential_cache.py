@@ -25,7 +25,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from typing import Any
 
 from hub.cache.redis_state import EPOCH, RedisState
@@ -48,10 +48,35 @@ _WARN_EVERY = 60.0
 
 Generation = tuple[Any, ...]
 _MISSING = object()
+_USERS, _SESSIONS, _TOKENS = WATCHED_TABLES
 
 
 def _clock() -> float:
     return time.monotonic()
+
+
+class Bearer:
+    """What one ``Authorization`` value resolved to, kept while the entries it was made
+    of are good: served by a single dict lookup on the next request with that value."""
+
+    __slots__ = ("fresh_until", "generation", "secret_key", "token", "valid_until", "viewer")
+
+    def __init__(
+        self,
+        *,
+        generation: Generation,
+        fresh_until: float,
+        valid_until: float,
+        secret_key: str,
+        viewer: Any,
+        token: Any,
+    ) -> None:
+        self.generation = generation
+        self.fresh_until = fresh_until  # monotonic: the earliest expiry of its entries
+        self.valid_until = valid_until  # wall clock (epoch seconds): token/session expiry
+        self.secret_key = secret_key  # the key the access token was verified with
+        self.viewer = viewer
+        self.token = token  # an API token's state (its last use is noted), else None
 
 
 class CredentialCache:
@@ -61,15 +86,26 @@ class CredentialCache:
         self.redis_url = redis_url
         self.max_entries = max_entries
         self.entries: OrderedDict[Hashable, tuple[Generation, float, Any]] = OrderedDict()
+        # Authorization value → what it resolved to (hub.services.auth.resolve_bearer).
+        self.bearers: dict[str, Bearer] = {}
         self._shared: tuple[int, ...] | None = None
         self._shared_checked = float("-inf")
         self._warned = float("-inf")
 
-    async def generation(self) -> Generation | None:
-        """The current generation; None when it cannot be known (Redis failing)."""
-        local = tuple(LOCAL_VERSIONS.versions.get(table, 0) for table in WATCHED_TABLES)
+    def _current(self) -> Generation | None:
+        """The generation as last known, without I/O; None when it cannot be known."""
+        versions = LOCAL_VERSIONS.versions
+        local = (versions.get(_USERS, 0), versions.get(_SESSIONS, 0), versions.get(_TOKENS, 0))
         if self.redis_url is None:
             return local
+        if self._shared is None:
+            return None
+        return (*local, *self._shared)
+
+    async def generation(self) -> Generation | None:
+        """The current generation; None when it cannot be known (Redis failing)."""
+        if self.redis_url is None:
+            return self._current()
         now = _clock()
         if now - self._shared_checked >= SHARED_CHECK_SECONDS:
             # Set first: requests arriving during the round trip use the last answer.
@@ -90,9 +126,7 @@ class CredentialCache:
                     versions.get(EPOCH, 0),
                     *(versions.get(table, 0) for table in WATCHED_TABLES),
                 )
-        if self._shared is None:
-            return None
-        return (*local, *self._shared)
+        return self._current()
 
     def get(self, key: Hashable, generation: Generation | None) -> Any:
         """The value stored under ``key`` for this generation, or ``MISSING``."""
@@ -118,8 +152,61 @@ class CredentialCache:
         while len(self.entries) > self.max_entries:
             self.entries.popitem(last=False)
 
+    def known_bearer(self, authorization: str, secret_key: str) -> Bearer | None:
+        """What ``authorization`` resolved to, while every entry it was made of would
+        still be served (same generation, none expired) and its token or session has
+        not expired; else None (the caller resolves it through the entries)."""
+        found = self.bearers.get(authorization)
+        if found is None:
+            return None
+        now = _clock()
+        if self.redis_url is not None and now - self._shared_checked >= SHARED_CHECK_SECONDS:
+            return None  # time to read the shared versions: generation() does that
+        if (
+            found.generation != self._current()
+            or found.fresh_until <= now
+            or found.valid_until <= time.time()
+            or found.secret_key != secret_key
+        ):
+            del self.bearers[authorization]
+            return None
+        return found
+
+    def keep_bearer(
+        self,
+        authorization: str,
+        generation: Generation | None,
+        *,
+        made_of: Iterable[Hashable],
+        valid_until: float,
+        secret_key: str,
+        viewer: Any,
+        token: Any = None,
+    ) -> None:
+        """Keep what ``authorization`` resolved to, from the entries ``made_of`` (stored
+        under ``generation``); nothing is kept when one of them is not stored."""
+        if generation is None:
+            return
+        fresh_until = float("inf")
+        for key in made_of:
+            found = self.entries.get(key)
+            if found is None or found[0] != generation:
+                return
+            fresh_until = min(fresh_until, found[1])
+        self.bearers[authorization] = Bearer(
+            generation=generation,
+            fresh_until=fresh_until,
+            valid_until=valid_until,
+            secret_key=secret_key,
+            viewer=viewer,
+            token=token,
+        )
+        if len(self.bearers) > self.max_entries:  # the oldest first
+            del self.bearers[next(iter(self.bearers))]
+
     def clear(self) -> None:
         self.entries.clear()
+        self.bearers.clear()
         self._shared = None
         self._shared_checked = float("-inf")
 

@@ -64,6 +64,7 @@ class ResponseCache:
         )
         # Set by close(): a holder of this cache asks response_cache() for the new one.
         self.closed = False
+        self._hits = labelled(CACHE_LOOKUPS, "hit")
 
     def close(self) -> None:
         """Forget the cache (its versions are bumped by the Runtime, hub.runtime)."""
@@ -136,6 +137,33 @@ class ResponseCache:
             note("stored")
         return result
 
+    def read_key(
+        self,
+        *,
+        schema: Any,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+        viewer: Viewer,
+    ) -> str | None:
+        """The key of this read query's answer; None when it is not one the cache keeps
+        (not a query, not plain JSON variables). The same for the same arguments: the
+        fast lane keeps it (hub.fast_lane)."""
+        operation = inspect_operation(query, operation_name)
+        if operation is None or operation.kind is not OperationType.QUERY:
+            return None
+        try:
+            return cache_key(
+                schema=schema_fingerprint(schema),
+                query=query,
+                operation_name=operation_name,
+                variables=variables,
+                viewer=viewer,
+                personal=operation.personal,
+            )
+        except TypeError:
+            return None
+
     async def cached_answer(
         self,
         *,
@@ -152,20 +180,21 @@ class ResponseCache:
         a hit, for :meth:`execute` to use instead of asking the store again (hub.fast_lane)."""
         if not self.enabled:
             return None
-        operation = inspect_operation(query, operation_name)
-        if operation is None or operation.kind is not OperationType.QUERY:
+        key = self.read_key(
+            schema=schema,
+            query=query,
+            operation_name=operation_name,
+            variables=variables,
+            viewer=viewer,
+        )
+        if key is None:
             return None
-        try:
-            key = cache_key(
-                schema=schema_fingerprint(schema),
-                query=query,
-                operation_name=operation_name,
-                variables=variables,
-                viewer=viewer,
-                personal=operation.personal,
-            )
-        except TypeError:
-            return None
+        return await self.stored_answer(key, viewer=viewer, keep=keep)
+
+    async def stored_answer(
+        self, key: str, *, viewer: Viewer, keep: Callable[[Looked], None] | None = None
+    ) -> bytes | None:
+        """:meth:`cached_answer` for a key from :meth:`read_key`."""
         try:
             snapshot = await self.state.lookup(
                 key, writer=writer_of(viewer) if self.replica else None
@@ -174,7 +203,7 @@ class ResponseCache:
             return None  # execute() looks again, logs and serves uncached
         body = _hit_body(snapshot)
         if body is not None:
-            labelled(CACHE_LOOKUPS, "hit").inc()
+            self._hits.inc()
         elif keep is not None:
             keep(Looked(key, snapshot))
         return body
@@ -259,14 +288,26 @@ def answer_of(result: ExecutionResult) -> dict[str, Any]:
     return answer
 
 
+# An entry's head (the versions it depends on) → its pairs: parsed once, not per hit.
+_DEPENDS: dict[bytes, tuple[tuple[str, int], ...]] = {}
+MAX_HEADS = 4096
+
+
 def _hit_body(snapshot: Snapshot) -> bytes | None:
     """The cached answer's JSON when the entry exists and all its versions are current."""
     if snapshot.entry is None:
         return None
     head, _, body = snapshot.entry.partition(b"\n")
+    depends = _DEPENDS.get(head)
+    if depends is None:
+        depends = tuple(orjson.loads(head).items())
+        if len(_DEPENDS) >= MAX_HEADS:
+            _DEPENDS.clear()
+        _DEPENDS[head] = depends
     current = snapshot.versions
-    if any(current.get(table, 0) != version for table, version in orjson.loads(head).items()):
-        return None
+    for table, version in depends:
+        if current.get(table, 0) != version:
+            return None
     return body
 
 

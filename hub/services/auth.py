@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -32,7 +33,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from hub.access import tokens
-from hub.access.credential_cache import credential_cache
+from hub.access.credential_cache import MISSING, Generation, credential_cache
 from hub.access.viewer import ANONYMOUS, Viewer
 from hub.db import PRIMARY
 from hub.enums import AuditAction
@@ -339,47 +340,81 @@ async def logout(*, viewer: Viewer, everywhere: bool = False, address: str = "")
 async def resolve_bearer(*, settings: Settings, authorization: str | None) -> Viewer:
     """The viewer for an ``Authorization`` header value (anonymous when absent).
 
-    No database round trip once the credential cache is warm. An access token that
-    names no session (issued before sessions existed, or by ``tokens.issue`` directly)
-    is checked against the account's ``token_version`` alone.
+    No database round trip once the credential cache is warm, and a single dict lookup
+    when this very value was resolved before and nothing it was made of has changed
+    (:meth:`CredentialCache.known_bearer`). An access token that names no session
+    (issued before sessions existed, or by ``tokens.issue`` directly) is checked against
+    the account's ``token_version`` alone.
     """
     if not authorization:
         return ANONYMOUS
+    cache = credential_cache(settings)
+    known = cache.known_bearer(authorization, settings.secret_key)
+    if known is not None:
+        if known.token is not None:
+            credentials.note_use(token=known.token)
+        return known.viewer  # type: ignore[no-any-return]
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthError("请使用 Authorization: Bearer <令牌> (use a Bearer token)")
     token = token.strip()
     if tokens.is_api_token(token):
-        return await _resolve_api_token(settings, token)
+        return await _resolve_api_token(settings, token, authorization=authorization)
     try:
         claims = tokens.read(settings, token, kind="access")
     except tokens.TokenError as exc:
         raise AuthError(str(exc)) from None
+    generation = await cache.generation()
     found = await _session_account(
         settings,
         user_id=claims.user_id,
         session_id=claims.session_id,
         token_version=claims.token_version,
+        generation=generation,
     )
-    if claims.session_id is None:
-        return found.viewer
-    return dataclasses.replace(found.viewer, session_id=claims.session_id)
+    viewer = found.viewer
+    made_of: list[tuple[str, int]] = [("user", claims.user_id)]
+    valid_until = claims.expires_at.timestamp()
+    if claims.session_id is not None:
+        viewer = dataclasses.replace(viewer, session_id=claims.session_id)
+        made_of.append(("session", claims.session_id))
+        state = cache.get(("session", claims.session_id), generation)
+        if state is not MISSING:  # (when it is, keep_bearer keeps nothing)
+            valid_until = min(valid_until, state.expires_at.timestamp())
+    cache.keep_bearer(
+        authorization,
+        generation,
+        made_of=made_of,
+        valid_until=valid_until,
+        secret_key=settings.secret_key,
+        viewer=viewer,
+    )
+    return viewer
 
 
 async def console_account(
     *, settings: Settings, user_id: int, session_id: int, token_version: int
 ) -> Account:
     """The account of a console session that is still good, or AuthError."""
+    generation = await credential_cache(settings).generation()
     return await _session_account(
-        settings, user_id=user_id, session_id=session_id, token_version=token_version
+        settings,
+        user_id=user_id,
+        session_id=session_id,
+        token_version=token_version,
+        generation=generation,
     )
 
 
 async def _session_account(
-    settings: Settings, *, user_id: int, session_id: int | None, token_version: int
+    settings: Settings,
+    *,
+    user_id: int,
+    session_id: int | None,
+    token_version: int,
+    generation: Generation | None,
 ) -> Account:
     cache = credential_cache(settings)
-    generation = await cache.generation()
     found = await credentials.account(cache=cache, generation=generation, user_id=user_id)
     if found is None or not found.is_active or found.token_version != token_version:
         raise AuthError(NO_LONGER_VALID)
@@ -390,12 +425,11 @@ async def _session_account(
     return found
 
 
-async def _resolve_api_token(settings: Settings, token: str) -> Viewer:
+async def _resolve_api_token(settings: Settings, token: str, *, authorization: str) -> Viewer:
     cache = credential_cache(settings)
     generation = await cache.generation()
-    state = await credentials.api_token(
-        cache=cache, generation=generation, token_hash=tokens.hash_api_token(token)
-    )
+    digest = tokens.hash_api_token(token)
+    state = await credentials.api_token(cache=cache, generation=generation, token_hash=digest)
     now = _now()
     if state is None or state.revoked or (state.expires_at is not None and state.expires_at <= now):
         raise AuthError(API_TOKEN_REFUSED)
@@ -403,6 +437,15 @@ async def _resolve_api_token(settings: Settings, token: str) -> Viewer:
     if owner is None or not owner.is_active:
         raise AuthError(API_TOKEN_REFUSED)
     credentials.note_use(token=state, now=now)
+    cache.keep_bearer(
+        authorization,
+        generation,
+        made_of=(("api", digest), ("user", state.user_id)),
+        valid_until=state.expires_at.timestamp() if state.expires_at is not None else math.inf,
+        secret_key=settings.secret_key,
+        viewer=owner.viewer,
+        token=state,
+    )
     return owner.viewer
 
 

@@ -145,15 +145,22 @@ _written: dict[int, float] = {}  # token id → when this process last wrote (mo
 _background: set[asyncio.Task[None]] = set()
 
 
-def note_use(*, token: ApiTokenState, now: dt.datetime) -> None:
-    """Record that ``token`` was used now — at most once a minute, in the background."""
+_RESOLUTION_SECONDS = LAST_USED_RESOLUTION.total_seconds()
+
+
+def note_use(*, token: ApiTokenState, now: dt.datetime | None = None) -> None:
+    """Record that ``token`` was used now — at most once a minute, in the background.
+    ``now`` (the wall clock) is read here when not given and only when needed."""
     clock = _clock()
-    resolution = LAST_USED_RESOLUTION.total_seconds()
     last = _written.get(token.id)
+    if last is not None and clock - last < _RESOLUTION_SECONDS:
+        return  # the usual case: a single dict lookup
+    if now is None:
+        now = dt.datetime.now(dt.UTC)
     if last is None and token.last_used_at is not None:
         last = clock - (now - token.last_used_at).total_seconds()
-    if last is not None and clock - last < resolution:
-        return
+        if clock - last < _RESOLUTION_SECONDS:
+            return
     _written[token.id] = clock
     # A context of its own: the write is no part of the request (its read tracking,
     # its request id) and the response does not wait for it.
