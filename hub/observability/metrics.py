@@ -117,7 +117,7 @@ class HotFamily:
             total = 0
             for bound, in_bucket in zip(observed.bounds, list(observed.counts), strict=True):
                 total += in_bucket
-                buckets.append((floatToGoString(bound), float(total)))
+                buckets.append((floatToGoString(bound), float(total)))  # type: ignore[no-untyped-call]  # unannotated
             histogram.add_metric(list(values), buckets, observed.sum)
         return histogram
 
