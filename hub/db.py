@@ -13,6 +13,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as migrate_api
+from tortoise.models import Model
 
 from hub.settings import Settings
 
@@ -159,3 +160,13 @@ async def applied_migrations(connection_name: str = "default") -> list[str]:
     recorder = MigrationRecorder(get_connection(connection_name))
     keys = await recorder.applied_migrations()
     return [key.name for key in keys if key.app_label == APP_LABEL]
+
+
+def ensure_relations(model: type[Model]) -> None:
+    """Resolve the models' relations (both directions) even before the ORM is opened.
+
+    The schema's types are built at import time; ``Tortoise.init_models`` links the
+    models without a database connection, and ``Tortoise.init`` later accepts them.
+    """
+    if not model._meta._inited:
+        Tortoise.init_models(["hub.models"], APP_LABEL)

@@ -49,7 +49,7 @@ from hub.cache import ResponseCache, response_cache
 from hub.request_viewer import read_viewer
 from hub.services.auth import AuthError
 from hub.settings import Settings
-from schema.input_values import measure
+from resolvers.input_values import measure
 
 if TYPE_CHECKING:
     from schema.compiled import ReadPath

@@ -11,7 +11,7 @@ What this adds to strawberry's own Starlette app (checked against strawberry 0.3
   ``{"errors": [{"message": ...}]}``, never a plain-text or Python message;
 - the IDE page is our own template loading GraphiQL from /static, never from a CDN;
 - the body is read strictly (orjson: UTF-8 only, nesting and size bounded, see
-  ``schema.input_values``); anything malformed, multipart parts included, is a 400
+  ``resolvers.input_values``); anything malformed, multipart parts included, is a 400
   with code ``BAD_USER_INPUT``, never a 500;
 - file uploads follow the GraphQL multipart request spec (``importMembers``). Such a
   request is a "simple" cross-site request a browser sends without asking, so it must
@@ -64,10 +64,10 @@ from hub.services import auth
 from hub.settings import Settings
 from hub.sockets import HubTransportWSHandler, SocketSession, TextWebSocketAdapter
 from resolvers.context import Context, build_context
+from resolvers.errors import ErrorCode
+from resolvers.input_values import MAX_INPUT_DEPTH, MAX_INPUT_NODES, measure
 from resolvers.loaders import DataLoaders
 from schema.compiled import ReadPath
-from schema.errors import ErrorCode
-from schema.input_values import MAX_INPUT_DEPTH, MAX_INPUT_NODES, measure
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"

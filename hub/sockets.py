@@ -43,8 +43,8 @@ from hub.models import ApiToken
 from hub.services import auth
 from hub.settings import Settings
 from resolvers.context import Context
+from resolvers.errors import ErrorCode
 from resolvers.loaders import DataLoaders
-from schema.errors import ErrorCode
 from schema.extensions import INTERNAL_MESSAGE
 
 if TYPE_CHECKING:

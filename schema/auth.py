@@ -11,7 +11,7 @@ from strawberry.types import Info
 from hub import models as m
 from hub.services import auth
 from hub.services.auth import AuthError, Session
-from schema.errors import ErrorCode, user_error
+from resolvers.errors import ErrorCode, user_error
 from schema.fields import root_connection
 from schema.payloads import FieldError
 from schema.types.accounts import AuditLog, User

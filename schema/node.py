@@ -19,8 +19,8 @@ from graphql import GraphQLAbstractType, GraphQLResolveInfo
 from strawberry.types import Info
 from tortoise.models import Model
 
+from resolvers.errors import user_error
 from resolvers.pagination import in_range
-from schema.errors import user_error
 
 T = TypeVar("T", bound=type)
 

@@ -35,9 +35,9 @@ from hub.enums import RequestAction as RequestActionEnum
 from hub.events import ActivityChange
 from hub.observability import subscription_open
 from hub.sockets import current_viewer
+from resolvers.errors import ErrorCode, user_error
 from resolvers.loaders import DataLoaders
 from schema.enums import RequestAction
-from schema.errors import ErrorCode, user_error
 from schema.node import decode_global_id
 from schema.types.requests import ResidentRequest
 from schema.types.work import ServiceActivity
