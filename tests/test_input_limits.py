@@ -18,8 +18,8 @@ from starlette.datastructures import FormData
 from tortoise.exceptions import ValidationError
 
 from hub.app import create_app
+from hub.app.graphql_app import GRAPHQL_RESPONSE_JSON
 from hub.enums import Role
-from hub.graphql_app import GRAPHQL_RESPONSE_JSON
 from hub.models import Member, User
 from hub.services.auth import create_api_token
 from hub.settings import Settings

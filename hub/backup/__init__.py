@@ -19,6 +19,7 @@ import hub
 from hub.backup import postgres, sqlite
 from hub.backup.archive import read_manifest, temporary_path, write_archive
 from hub.backup.common import BackupError, check_schema_supported, describe_rows
+from hub.cache.redis_state import RedisState
 from hub.settings import Settings
 
 __all__ = [
@@ -111,8 +112,6 @@ async def _invalidate_shared_cache(settings: Settings, counts: dict[str, int]) -
     data must not outlive the restore (servers are restarted, Redis is not)."""
     if not settings.redis_url:
         return None
-    from hub.cache.redis_state import RedisState
-
     try:
         await RedisState(settings.redis_url).bump(frozenset(counts))
     except Exception as exc:  # the restore is done; say what is left to do

@@ -34,6 +34,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
+from tortoise.context import get_current_context
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -157,8 +158,6 @@ class DatabasePoolCollector(Collector):
 
 
 def _tortoise_clients() -> list[tuple[str, Any]]:
-    from tortoise.context import get_current_context
-
     context = get_current_context()
     if context is None:
         return []

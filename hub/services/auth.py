@@ -34,7 +34,7 @@ from tortoise.transactions import in_transaction
 from hub.access import tokens
 from hub.access.credential_cache import credential_cache
 from hub.access.viewer import ANONYMOUS, Viewer
-from hub.db import PRIMARY
+from hub.db_routing import PRIMARY
 from hub.enums import AuditAction
 from hub.models import ApiToken, LoginSession, User
 from hub.passwords import hash_password, needs_rehash, verify_password

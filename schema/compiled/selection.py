@@ -29,6 +29,7 @@ from strawberry.types.arguments import convert_arguments
 from tortoise.expressions import Q
 from tortoise.models import Model
 
+from hub import models as m
 from hub.access import Viewer, row_scope
 from hub.settings import Settings
 from resolvers.compiler.catalog import (
@@ -423,8 +424,6 @@ def node_id_variables(operation: OperationDefinitionNode) -> frozenset[str]:
 
 
 def _model_named(name: str) -> type[Model]:
-    from hub import models as m
-
     model = getattr(m, name)
     assert isinstance(model, type) and issubclass(model, Model)
     return model

@@ -7,7 +7,10 @@ import datetime as dt
 
 import click
 
-from hub.cli_errors import fail, friendly_errors
+from hub.app.cli.database import hub_database
+from hub.app.cli.errors import fail, friendly_errors
+from hub.models import ApiToken, User
+from hub.services import accounts, auth
 from hub.settings import load_settings
 
 
@@ -31,10 +34,6 @@ def token() -> None:
 @friendly_errors
 def create_token(username: str, name: str, expires_days: int | None) -> None:
     """Create a token for USERNAME and print it once."""
-    from hub.cli import hub_database
-    from hub.models import User
-    from hub.services import auth
-
     async def run() -> str:
         async with hub_database(load_settings()):
             user = await User.get_or_none(username=username)
@@ -56,9 +55,6 @@ def create_token(username: str, name: str, expires_days: int | None) -> None:
 @friendly_errors
 def list_tokens(username: str | None) -> None:
     """List tokens (of USERNAME, or all): id, user, name, prefix, last use, state."""
-    from hub.cli import hub_database
-    from hub.services import accounts
-
     async def run() -> list[str]:
         async with hub_database(load_settings()):
             rows = await accounts.list_tokens(username=username)
@@ -86,10 +82,6 @@ def list_tokens(username: str | None) -> None:
 @friendly_errors
 def revoke_token(token_id: int) -> None:
     """Revoke the token with this id (see `linju token list`)."""
-    from hub.cli import hub_database
-    from hub.models import ApiToken
-    from hub.services import auth
-
     async def run() -> None:
         async with hub_database(load_settings()):
             record = await ApiToken.get_or_none(id=token_id)

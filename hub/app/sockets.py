@@ -211,19 +211,6 @@ def session_of(context: object) -> SocketSession | None:
     return session if isinstance(session, SocketSession) else None
 
 
-async def current_viewer(context: Context) -> Viewer | None:
-    """For a subscription about to deliver an event: the viewer now, or None when the
-    connection's credential is no longer valid (the connection is then closing).
-    Outside a WebSocket connection, the context's viewer."""
-    session = session_of(context)
-    if session is None:
-        return context.viewer
-    viewer = await session.current_viewer(shared=True)
-    if viewer is not None and viewer != context.viewer:
-        context.viewer = viewer  # e.g. a changed role applies from now on
-    return viewer
-
-
 class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """Strawberry's graphql-transport-ws handler, with the checks of every operation."""
 

@@ -21,7 +21,7 @@ What this adds to strawberry's own Starlette app (checked against strawberry 0.3
   ``{"Authorization": "Bearer …"}`` (browsers cannot set headers on a WebSocket); a bad
   token closes the connection with 4403. Messages are text frames; the credential is
   checked again before every operation and event, and operations obey the rate limits
-  (hub.sockets).
+  (hub.app.sockets).
 """
 
 from __future__ import annotations
@@ -56,13 +56,13 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from hub import assets
+from hub.app.fast_lane import COMPILED_FAILED, LANE_TRIED, LOOKED, FastLane
+from hub.app.sockets import HubTransportWSHandler, SocketSession, TextWebSocketAdapter
 from hub.cache import response_cache
-from hub.fast_lane import COMPILED_FAILED, LANE_TRIED, LOOKED, FastLane
 from hub.limits.sockets import AccountCaps, SocketRateLimit
 from hub.request_viewer import read_viewer
 from hub.services import auth
 from hub.settings import Settings
-from hub.sockets import HubTransportWSHandler, SocketSession, TextWebSocketAdapter
 from resolvers.context import Context, build_context
 from resolvers.errors import ErrorCode
 from resolvers.input_values import MAX_INPUT_DEPTH, MAX_INPUT_NODES, measure
@@ -87,7 +87,7 @@ MULTIPART_SHAPE = (
     "and `map` an object of file names to lists of paths such as variables.file)"
 )
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
 
 # Headers that make a browser send a CORS preflight: one must come with an upload.
 PREFLIGHT_HEADERS = ("graphql-preflight", "apollo-require-preflight", "x-apollo-operation-name")
