@@ -12,7 +12,6 @@ from tortoise.migrations.api import migrate as migrate_api
 from tortoise.migrations.recorder import MigrationRecorder
 from tortoise.models import Model
 
-from hub.cache import track_writes
 from hub.db_routing import PRIMARY, REPLICA, reading_primary
 from hub.settings import Settings
 
@@ -97,6 +96,11 @@ async def init_orm(settings: Settings) -> None:
     The context is the process-wide fallback so that every request task, and the
     console's coroutines submitted from worker threads, see the same connections.
     """
+    # Imported here: hub.cache brings the models and observability, which the CLI's light
+    # commands (they import this module for its config) do without. No circle: hub.cache
+    # imports hub.db_routing, not this module.
+    from hub.cache import track_writes
+
     config = tortoise_config(settings, statement_timeout_ms=settings.statement_timeout_ms)
     await Tortoise.init(config=config, _enable_global_fallback=True)
     # Every process that writes bumps the data versions (the server, `linju seed`, ...).

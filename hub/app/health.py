@@ -29,7 +29,13 @@ from tortoise.migrations.recorder import MigrationRecorder
 import hub
 from hub import db_status
 from hub.db import APP_LABEL
-from hub.db_status import PROBE_TIMEOUT, SchemaStatus, ping_database, schema_status
+from hub.db_status import (
+    PROBE_TIMEOUT,
+    SchemaStatus,
+    migrations_on_disk,
+    ping_database,
+    schema_status,
+)
 
 __all__ = [
     "PROBE_TIMEOUT",
@@ -39,6 +45,7 @@ __all__ = [
     "SchemaStatus",
     "applied_now",
     "healthz",
+    "migrations_on_disk",
     "ping_database",
     "schema_status",
 ]

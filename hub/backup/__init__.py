@@ -19,7 +19,6 @@ import hub
 from hub.backup import postgres, sqlite
 from hub.backup.archive import read_manifest, temporary_path, write_archive
 from hub.backup.common import BackupError, check_schema_supported, describe_rows
-from hub.cache.redis_state import RedisState
 from hub.settings import Settings
 
 __all__ = [
@@ -112,6 +111,10 @@ async def _invalidate_shared_cache(settings: Settings, counts: dict[str, int]) -
     data must not outlive the restore (servers are restarted, Redis is not)."""
     if not settings.redis_url:
         return None
+    # Imported here: hub.cache brings the models and observability, which `linju backup`
+    # and `linju restore` need only when a shared cache is configured.
+    from hub.cache.redis_state import RedisState
+
     try:
         await RedisState(settings.redis_url).bump(frozenset(counts))
     except Exception as exc:  # the restore is done; say what is left to do

@@ -17,36 +17,23 @@ from pathlib import Path
 from typing import Any
 
 import click
-from redis.exceptions import RedisError
 from tortoise.context import TortoiseContext
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 from hub import __version__
-from hub.app import serving
 from hub.app.cli.accounts import token
 from hub.app.cli.backup import backup, restore
 from hub.app.cli.database import CONNECT_TIMEOUT, hub_database
 from hub.app.cli.errors import PortInUse, fail, friendly_errors, redact
-from hub.app.serving import serve_refusal, shared_state_warning
 from hub.assets import AssetError, assets_present, fetch_assets
-from hub.broker import BrokerError, running_broker
 from hub.db import migrate as run_migrations
 from hub.db import tortoise_config
 from hub.db_status import migrations_on_disk, schema_status
-from hub.enums import Role
-from hub.models import CoBuildingUnit, Community, Street
-from hub.passwords import generate_password
-from hub.search import fold
-from hub.services.accounts import (
-    check_new_account,
-    create_account,
-    ensure_demo_accounts,
-    scope_errors,
-)
-from hub.services.errors import ServiceError
 from hub.settings import Settings, get_settings, load_settings
-from hub.shared import close_shared_redis, shared_redis
 
+# LAZY: the commands import the models, the services and the server (pypinyin, argon2,
+# prometheus…: about 1.4 s) inside their bodies, so that `linju --help`, `migrate` and
+# the other light commands start in a fraction of a second.
 DEMO_DATABASE_URL = Settings.database_url  # the default SQLite file, linju.db
 SCHEMA_FILE = Path(__file__).resolve().parents[3] / "schema" / "schema.graphql"
 
@@ -106,6 +93,9 @@ def display_host(host: str) -> str:
 
 
 def run_server(host: str, port: int, *, workers: int = 1, reload: bool = False) -> None:
+    # Imported here, not at the top: see LAZY below the imports.
+    from hub.app import serving
+
     get_settings.cache_clear()  # the factory reads the environment as it is now
     serving.run(get_settings(), host, port, workers=workers, reload=reload)
 
@@ -130,6 +120,9 @@ def main() -> None:
 @friendly_errors
 def serve(host: str | None, port: int | None, workers: int, reload: bool) -> None:
     """Serve the hub with uvicorn (migrate first: `linju migrate`)."""
+    # Imported here, not at the top: see LAZY below the imports.
+    from hub.app.serving import serve_refusal, shared_state_warning
+
     settings = load_settings()
     if refusal := serve_refusal(settings, workers=workers, reload=reload):
         fail(refusal)
@@ -145,6 +138,9 @@ def serve(host: str | None, port: int | None, workers: int, reload: bool) -> Non
 
 async def _check_ready(settings: Settings) -> None:
     """The database, the broker and the shared Redis all answer: fail in one line if not."""
+    # Imported here, not at the top: see LAZY below the imports.
+    from hub.broker import BrokerError, running_broker
+
     async with hub_database(settings):
         pass
     try:
@@ -157,6 +153,11 @@ async def _check_ready(settings: Settings) -> None:
 
 
 async def _check_redis(url: str) -> None:
+    # Imported here, not at the top: see LAZY below the imports.
+    from redis.exceptions import RedisError
+
+    from hub.shared import close_shared_redis, shared_redis
+
     try:
         await asyncio.wait_for(shared_redis(url).client.ping(), CONNECT_TIMEOUT)
     except (RedisError, OSError, TimeoutError) as exc:
@@ -208,6 +209,9 @@ def demo(host: str | None, port: int | None, database_url: str) -> None:
 
 
 async def _seed_demo(settings: Settings) -> str:
+    # Imported here, not at the top: see LAZY below the imports.
+    from hub.services.accounts import ensure_demo_accounts
+
     async with hub_database(settings):
         report = await _load_demo(scale=1, seed=2020)  # skips a district already there
         accounts = await ensure_demo_accounts()
@@ -324,6 +328,11 @@ def createuser(
     generate: bool,
 ) -> None:
     """Create an account; the password is prompted twice, or generated with --generate."""
+    # Imported here, not at the top: see LAZY below the imports.
+    from hub.enums import Role
+    from hub.passwords import generate_password
+    from hub.services.accounts import scope_errors
+
     account = NewAccount(
         username=username,
         role=Role[role.upper()],
@@ -355,6 +364,9 @@ def createuser(
 
 async def _find_by_name(model: Any, name: str, label: str) -> Any:
     """The one record of ``model`` with this name, in either script."""
+    # Imported here, not at the top: see LAZY below the imports.
+    from hub.search import fold
+
     rows = await model.filter(name=name)
     if not rows:
         folded = fold(name)
@@ -384,6 +396,11 @@ class NewAccount:
 
 async def _create_account(settings: Settings, new: NewAccount, password: str | None) -> None:
     """Through the account service (scope rules, audit); with no password, only check."""
+    # Imported here, not at the top: see LAZY below the imports.
+    from hub.models import CoBuildingUnit, Community, Street
+    from hub.services.accounts import check_new_account, create_account
+    from hub.services.errors import ServiceError
+
     async with hub_database(settings):
         places = {
             "street": await _find_by_name(Street, new.street, "街道") if new.street else None,

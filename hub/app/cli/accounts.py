@@ -9,8 +9,6 @@ import click
 
 from hub.app.cli.database import hub_database
 from hub.app.cli.errors import fail, friendly_errors
-from hub.models import ApiToken, User
-from hub.services import accounts, auth
 from hub.settings import load_settings
 
 
@@ -34,6 +32,10 @@ def token() -> None:
 @friendly_errors
 def create_token(username: str, name: str, expires_days: int | None) -> None:
     """Create a token for USERNAME and print it once."""
+    # Imported here, not at the top: see LAZY in hub/app/cli/__init__.py.
+    from hub.models import User
+    from hub.services import auth
+
     async def run() -> str:
         async with hub_database(load_settings()):
             user = await User.get_or_none(username=username)
@@ -55,6 +57,9 @@ def create_token(username: str, name: str, expires_days: int | None) -> None:
 @friendly_errors
 def list_tokens(username: str | None) -> None:
     """List tokens (of USERNAME, or all): id, user, name, prefix, last use, state."""
+    # Imported here, not at the top: see LAZY in hub/app/cli/__init__.py.
+    from hub.services import accounts
+
     async def run() -> list[str]:
         async with hub_database(load_settings()):
             rows = await accounts.list_tokens(username=username)
@@ -82,6 +87,10 @@ def list_tokens(username: str | None) -> None:
 @friendly_errors
 def revoke_token(token_id: int) -> None:
     """Revoke the token with this id (see `linju token list`)."""
+    # Imported here, not at the top: see LAZY in hub/app/cli/__init__.py.
+    from hub.models import ApiToken
+    from hub.services import auth
+
     async def run() -> None:
         async with hub_database(load_settings()):
             record = await ApiToken.get_or_none(id=token_id)

@@ -10,7 +10,6 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.context import TortoiseContext
 from tortoise.exceptions import ConfigurationError, DBConnectionError, OperationalError
 
-from hub.cache import track_writes
 from hub.db import tortoise_config
 from hub.db_status import (
     BadDatabaseURL,
@@ -20,7 +19,6 @@ from hub.db_status import (
     schema_status,
 )
 from hub.settings import Settings
-from hub.shared import close_shared_redis
 
 CONNECT_TIMEOUT = 10.0  # seconds the CLI waits for the database to answer
 
@@ -38,6 +36,10 @@ def check_sqlite_folder(url: str) -> None:
 @asynccontextmanager
 async def hub_database(settings: Settings, *, require_schema: bool = True) -> AsyncIterator[None]:
     """The ORM for one command, in a context of its own (no process-wide state)."""
+    # Imported here, not at the top: see LAZY in hub/app/cli/__init__.py.
+    from hub.cache import track_writes
+    from hub.shared import close_shared_redis
+
     async with TortoiseContext() as ctx:
         try:
             check_sqlite_folder(settings.database_url)
