@@ -51,7 +51,7 @@ START_TIMEOUT = 120.0  # seconds for `linju serve` to answer /healthz
 STOP_TIMEOUT = 60.0  # seconds for a graceful stop
 CURATOR_STREET = "泰山路街道"  # the first district's, as in the district's own report
 SAMPLE = 120  # branches / compounds / search terms the users pick from
-LINJU = [sys.executable, "-m", "hub.cli"]
+LINJU = [sys.executable, "-m", "hub.app.cli"]
 
 
 # ---------------------------------------------------------------- options

@@ -115,7 +115,7 @@ async def admin_token() -> str:
 def leave_out_graphql(profiler: cProfile.Profile) -> None:
     """Pause ``profiler`` while the GraphQL endpoint runs: what is left is the server
     side around it (middleware, routing, probes)."""
-    from hub.graphql_app import HubGraphQL
+    from hub.app.graphql_app import HubGraphQL
 
     endpoint = HubGraphQL.__call__
 

@@ -2,66 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 
 from tortoise import Tortoise
-from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as migrate_api
+from tortoise.migrations.recorder import MigrationRecorder
+from tortoise.models import Model
 
 from hub.db_observe import Observers
+from hub.db_routing import PRIMARY, REPLICA, reading_primary
 from hub.settings import Settings
+
+__all__ = [
+    "APP_LABEL",
+    "MIGRATIONS_MODULE",
+    "PRIMARY",
+    "REPLICA",
+    "applied_migrations",
+    "close_orm",
+    "connection_config",
+    "ensure_relations",
+    "init_orm",
+    "migrate",
+    "migrate_config",
+    "reading_primary",
+    "tortoise_config",
+]
 
 APP_LABEL = "hub"
 MIGRATIONS_MODULE = "hub.migrations"
-
-
-PRIMARY = "default"
-REPLICA = "replica"
-
-# Account records are read from the primary always: a token just issued must work and
-# a revoked one must stop working at once, whatever the replica's lag.
-PRIMARY_ONLY_TABLES = frozenset({"hub_user", "api_token", "login_throttle", "login_session"})
-
-_read_primary: ContextVar[bool] = ContextVar("linju_read_primary", default=False)
-
-
-@contextmanager
-def reading_primary() -> Iterator[None]:
-    """Inside the block (and the tasks it starts), reads go to the primary."""
-    token = _read_primary.set(True)
-    try:
-        yield
-    finally:
-        _read_primary.reset(token)
-
-
-def reads_primary() -> bool:
-    return _read_primary.get()
-
-
-class ReplicaRouter:
-    """Send reads to the replica connection, writes to the primary.
-
-    Reads go to the primary inside :func:`reading_primary` (mutations, a caller who
-    has just written, the console), inside a transaction (it runs on the primary and
-    must see its own writes) and for the account tables.
-    """
-
-    def db_for_read(self, model: type[Any]) -> str:
-        if _read_primary.get() or model._meta.db_table in PRIMARY_ONLY_TABLES:
-            return PRIMARY
-        if isinstance(get_connection(PRIMARY), TransactionalDBClient):
-            return PRIMARY
-        return REPLICA
-
-    def db_for_write(self, model: type[Any]) -> str:
-        return PRIMARY
 
 
 # Tortoise's engines, swapped for their observed versions (hub.db_engines).
@@ -125,7 +97,7 @@ def tortoise_config(
         connections[REPLICA] = connection_config(
             settings.read_database_url, statement_timeout_ms=timeout, observers=observers
         )
-        config["routers"] = ["hub.db.ReplicaRouter"]
+        config["routers"] = ["hub.db_routing.ReplicaRouter"]
     return config
 
 
@@ -163,9 +135,16 @@ async def migrate_config(config: dict[str, Any], *, target: str | None = None) -
 
 async def applied_migrations(connection_name: str = "default") -> list[str]:
     """Names of the migrations recorded as applied, oldest first."""
-    from tortoise.connection import get_connection
-    from tortoise.migrations.recorder import MigrationRecorder
-
     recorder = MigrationRecorder(get_connection(connection_name))
     keys = await recorder.applied_migrations()
     return [key.name for key in keys if key.app_label == APP_LABEL]
+
+
+def ensure_relations(model: type[Model]) -> None:
+    """Resolve the models' relations (both directions) even before the ORM is opened.
+
+    The schema's types are built at import time; ``Tortoise.init_models`` links the
+    models without a database connection, and ``Tortoise.init`` later accepts them.
+    """
+    if not model._meta._inited:
+        Tortoise.init_models(["hub.models"], APP_LABEL)

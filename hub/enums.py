@@ -225,3 +225,30 @@ class AuditAction(LabeledEnum):
     ARCHIVE = ("ARCHIVE", "归档")
     TRANSITION = ("TRANSITION", "流转")
     IMPORT = ("IMPORT", "导入")
+
+
+# Each enum's description, in the GraphQL schema and wherever a column's enum is described.
+ENUM_DESCRIPTIONS: dict[type[LabeledEnum], str] = {
+    StreetKind: "街道或镇",
+    MemberCategory: "党员类别（四类党员）",
+    MemberStatus: "党员状态（党员不删除，只改状态）",
+    Gender: "性别",
+    Duty: "亮身份职责",
+    Representative: "两代表一委员",
+    SeatRole: "支委职务",
+    SeatBackground: "支委来源",
+    UnitKind: "共建单位类型",
+    AgreementStatus: "共建协议状态",
+    RoomKind: "阵地功能室",
+    ActivityCategory: "服务活动类别",
+    DeliveryMode: "服务方式",
+    ServiceForce: "五支服务力量（515工作法）",
+    RequestStatus: "居民诉求状态：收集→交办→反应→解决",
+    RequestCategory: "居民诉求类别",
+    RequestChannel: "诉求来源渠道",
+    AssigneeKind: "诉求承办方类型",
+    RequestAction: "诉求流转动作",
+    MeetingLevel: "联席会议层级",
+    Role: "账号角色",
+    AuditAction: "审计动作",
+}

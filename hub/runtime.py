@@ -9,7 +9,7 @@ broker. The app keeps it on ``app.state.runtime``; a request reaches it with
 :func:`runtime_of` (in GraphQL: ``runtime_of(info.context.request)``).
 
 Process state still outside it (README, "Process-wide state"): the response caches by
-settings (``hub.cache.response``, asked for by ``hub.fast_lane``), the current broker
+settings (``hub.cache.response``, asked for by ``hub.app.fast_lane``), the current broker
 (``hub.broker.current_broker``), the local data versions (``hub.cache.state``), the
 shared Redis clients (``hub.shared``), the credential cache
 (``hub.access.credential_cache``) and the logging set-up (``hub.observability``).

@@ -22,6 +22,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tortoise.backends.base.config_generator import expand_db_url
+
 MIN_KEY_BYTES = 32
 KEY_FILE_SUFFIX = ".secret-key"
 # SHA-256 of keys that were once published (the old demo constant): refused by value.
@@ -85,8 +87,6 @@ def resolve_secret_key(*, key: str | None, key_file: str | None, database_url: s
 
 def sqlite_key_path(database_url: str) -> Path | None:
     """``<database file>.secret-key``, or None for an in-memory database."""
-    from tortoise.backends.base.config_generator import expand_db_url
-
     try:
         file_path = str(expand_db_url(database_url)["credentials"].get("file_path", ""))
     except Exception:  # a bad URL is reported when the database is opened

@@ -42,7 +42,7 @@ def csv_row(values: Iterable[Any]) -> list[str]:
 def xlsx_row(sheet: Any, values: Iterable[Any]) -> list[Any]:
     """A row for ``sheet.append`` (a write-only or normal openpyxl worksheet): texts, and
     formula-like texts as string cells with the quote prefix (never formulas)."""
-    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell import WriteOnlyCell  # openpyxl only when a sheet is written
 
     row: list[Any] = []
     for value in values:

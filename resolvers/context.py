@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from hub.access import ANONYMOUS, Viewer
 from hub.settings import Settings
@@ -24,6 +24,26 @@ class Context:
     def __post_init__(self) -> None:
         # The loaders belong to one viewer: their caches never mix what two users see.
         self.loaders = DataLoaders(self.viewer)
+
+
+class CredentialCheck(Protocol):
+    """A long-lived connection's credential, resolved again on demand
+    (``hub.app.sockets.SocketSession``)."""
+
+    async def current_viewer(self, *, shared: bool = False) -> Viewer | None: ...
+
+
+async def current_viewer(context: Context) -> Viewer | None:
+    """For a subscription about to deliver an event: the viewer now, or None when the
+    connection's credential is no longer valid (the connection is then closing).
+    Outside a WebSocket connection, the context's viewer."""
+    session: CredentialCheck | None = getattr(context, "session", None)
+    if session is None:
+        return context.viewer
+    viewer = await session.current_viewer(shared=True)
+    if viewer is not None and viewer != context.viewer:
+        context.viewer = viewer  # e.g. a changed role applies from now on
+    return viewer
 
 
 def build_context(

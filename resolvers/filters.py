@@ -1,38 +1,34 @@
-"""Typed ``where`` inputs generated from the Tortoise models, and their one translator to Q.
+"""The one translator of ``where`` inputs to Tortoise ``Q``, and what a filter may touch.
 
-``where_input(Member)`` builds ``MemberWhere`` from the model's metadata: one operator
-input per own column (by its type), a nested ``<Related>Where`` per relation, and
-``and`` / ``or`` / ``not``. ``to_q(Member, where)`` turns any such input into a Tortoise
-``Q``. Every relation hop is a semi-join (``column IN (SELECT ...)``), so a filter
-through a list relation never duplicates rows and ``not`` is a true complement.
+``schema.filters`` generates the typed inputs (``MemberWhere``: one operator input per own
+column, a nested ``<Related>Where`` per relation, ``and`` / ``or`` / ``not``) and registers
+what each means here (``OPERATORS``, ``WHERE_FIELDS``); ``to_q(Member, where)`` turns any
+such input into a Tortoise ``Q``. Every relation hop is a semi-join
+(``column IN (SELECT ...)``), so a filter through a list relation never duplicates rows
+and ``not`` is a true complement.
 
 Personal data is never filterable: a filter is a way to read a value.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
-import decimal
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import strawberry
 from pypika_tortoise import Query, Table
 from pypika_tortoise.terms import Term
 from strawberry import UNSET
-from strawberry.relay import from_base64
-from tortoise import Tortoise, fields
+from tortoise import fields
 from tortoise.expressions import Q, Subquery
 from tortoise.fields.relational import (
-    BackwardFKRelation,
-    ForeignKeyFieldInstance,
     ManyToManyFieldInstance,
 )
 from tortoise.models import Model
 
 from hub.access.personal import PERSONAL_FIELDS
-from hub.db import APP_LABEL
 from hub.lookups import lookup
 from hub.models import (
     ApiToken,
@@ -40,9 +36,8 @@ from hub.models import (
     User,
 )
 from hub.orm_sql import built_unordered
-from schema.enums import ENUM_DESCRIPTIONS
-from schema.errors import user_error
-from schema.input_values import (
+from resolvers.errors import user_error
+from resolvers.input_values import (
     MAX_TEXT_LENGTH,
     column_problem,
     text_problem,
@@ -50,27 +45,26 @@ from schema.input_values import (
 )
 
 __all__ = [
+    "EQUALITY",
     "INTERNAL_MODELS",
     "MAX_FILTER_CONDITIONS",
     "MAX_FILTER_DEPTH",
     "MAX_FILTER_NODES",
     "MAX_LIST_VALUES",
+    "OPERATORS",
+    "OPS",
+    "ORDERED",
     "PRIVATE_FIELDS",
-    "BooleanFilter",
-    "DateFilter",
-    "DateTimeFilter",
-    "DecimalFilter",
-    "FloatFilter",
-    "IDFilter",
-    "IntFilter",
-    "StringFilter",
+    "TEXT",
+    "WHERE_FIELDS",
+    "Op",
+    "WhereField",
+    "camel",
     "decode_id",
-    "ensure_relations",
-    "field_description",
     "is_private",
     "node_type_name",
+    "split_global_id",
     "to_q",
-    "where_input",
 ]
 
 # Columns that hold personal data or secrets: no filter, sort or search may touch them.
@@ -100,26 +94,6 @@ def is_private(model: type[Model], field_name: str) -> bool:
     return field_name in HIDDEN_FIELDS or field_name in PRIVATE_FIELDS.get(model, frozenset())
 
 
-def ensure_relations(model: type[Model]) -> None:
-    """Resolve the models' relations (both directions) even before the ORM is opened.
-
-    Types are built at import time; ``Tortoise.init_models`` links the models without
-    a database connection, and ``Tortoise.init`` later accepts them as they are.
-    """
-    if not model._meta._inited:
-        Tortoise.init_models(["hub.models"], APP_LABEL)
-
-
-def field_description(field: fields.Field) -> str:
-    """A column's description for the schema (enum columns get their enum's)."""
-    enum_type = getattr(field, "enum_type", None)
-    if enum_type is not None:
-        generated = "\n".join(f"{e.name}: {e.value}" for e in enum_type)
-        if not field.description or field.description == generated:
-            return ENUM_DESCRIPTIONS.get(enum_type, "")
-    return field.description or ""
-
-
 def node_type_name(model: type[Model]) -> str:
     """The GraphQL type (and global-id prefix) of a model's records."""
     return model.__name__
@@ -129,7 +103,7 @@ def node_type_name(model: type[Model]) -> str:
 
 
 @dataclass(frozen=True)
-class _Op:
+class Op:
     attr: str
     name: str
     lookup: str
@@ -138,98 +112,25 @@ class _Op:
     flag: bool = False
 
 
-_OPS = {
+OPS = {
     op.attr: op
     for op in (
-        _Op("eq", "eq", "", "Equal to"),
-        _Op("neq", "neq", "__not", "Not equal to (records without a value match too)"),
-        _Op("in_", "in", "__in", "Equal to one of these", many=True),
-        _Op("nin", "nin", "__not_in", "None of these (records without a value match too)", True),
-        _Op("gt", "gt", "__gt", "Greater than"),
-        _Op("gte", "gte", "__gte", "Greater than or equal to"),
-        _Op("lt", "lt", "__lt", "Less than"),
-        _Op("lte", "lte", "__lte", "Less than or equal to"),
-        _Op("contains", "contains", "__icontains", "Contains this text (letter case ignored)"),
-        _Op("starts_with", "startsWith", "__istartswith", "Starts with this text (case ignored)"),
-        _Op("is_null", "isNull", "__isnull", "true: has no value; false: has a value", flag=True),
+        Op("eq", "eq", "", "Equal to"),
+        Op("neq", "neq", "__not", "Not equal to (records without a value match too)"),
+        Op("in_", "in", "__in", "Equal to one of these", many=True),
+        Op("nin", "nin", "__not_in", "None of these (records without a value match too)", True),
+        Op("gt", "gt", "__gt", "Greater than"),
+        Op("gte", "gte", "__gte", "Greater than or equal to"),
+        Op("lt", "lt", "__lt", "Less than"),
+        Op("lte", "lte", "__lte", "Less than or equal to"),
+        Op("contains", "contains", "__icontains", "Contains this text (letter case ignored)"),
+        Op("starts_with", "startsWith", "__istartswith", "Starts with this text (case ignored)"),
+        Op("is_null", "isNull", "__isnull", "true: has no value; false: has a value", flag=True),
     )
 }
-_EQUALITY = ("eq", "neq", "in_", "nin", "is_null")
-_ORDERED = (*_EQUALITY, "gt", "gte", "lt", "lte")
-_TEXT = (*_EQUALITY, "contains", "starts_with")
-
-# Operator-input class → its operators.
-_FILTER_OPS: dict[type, tuple[_Op, ...]] = {}
-
-
-def _operator_input(name: str, value_type: Any, ops: tuple[str, ...], description: str) -> type:
-    annotations: dict[str, Any] = {}
-    namespace: dict[str, Any] = {"__module__": __name__, "__doc__": description}
-    for attr in ops:
-        op = _OPS[attr]
-        annotations[attr] = (
-            bool | None if op.flag else (list[value_type] | None if op.many else value_type | None)
-        )
-        namespace[attr] = strawberry.field(name=op.name, default=UNSET, description=op.description)
-    namespace["__annotations__"] = annotations
-    cls = strawberry.input(type(name, (), namespace), name=name, description=description)
-    _FILTER_OPS[cls] = tuple(_OPS[attr] for attr in ops)
-    return cls
-
-
-StringFilter = _operator_input("StringFilter", str, _TEXT, "Conditions on a text value")
-IntFilter = _operator_input("IntFilter", int, _ORDERED, "Conditions on a whole number")
-FloatFilter = _operator_input("FloatFilter", float, _ORDERED, "Conditions on a number")
-DecimalFilter = _operator_input(
-    "DecimalFilter", decimal.Decimal, _ORDERED, "Conditions on a decimal"
-)
-BooleanFilter = _operator_input("BooleanFilter", bool, ("eq", "is_null"), "Conditions on a flag")
-DateFilter = _operator_input("DateFilter", dt.date, _ORDERED, "Conditions on a date")
-DateTimeFilter = _operator_input(
-    "DateTimeFilter",
-    dt.datetime,
-    _ORDERED,
-    "Conditions on a moment; give it with its UTC offset, e.g. 2020-05-01T08:00:00+08:00",
-)
-IDFilter = _operator_input(
-    "IDFilter",
-    strawberry.ID,
-    _EQUALITY,
-    "Conditions on a record's global ID; on a relation, isNull tells whether it is empty",
-)
-_ENUM_FILTERS: dict[type, type] = {}
-
-
-def _enum_filter(enum_type: type) -> type:
-    cls = _ENUM_FILTERS.get(enum_type)
-    if cls is None:
-        name = f"{enum_type.__name__}Filter"
-        cls = _operator_input(name, enum_type, _EQUALITY, f"Conditions on a {enum_type.__name__}")
-        _ENUM_FILTERS[enum_type] = cls
-    return cls
-
-
-def _value_filter(field: fields.Field) -> type | None:
-    """The operator input for an own column, or None if it is not filterable."""
-    enum_type = getattr(field, "enum_type", None)
-    if enum_type is not None:
-        registered = hasattr(enum_type, "__strawberry_definition__")
-        return _enum_filter(enum_type) if registered else None
-    kinds: tuple[tuple[type, type], ...] = (
-        (fields.BooleanField, BooleanFilter),
-        (fields.DatetimeField, DateTimeFilter),
-        (fields.DateField, DateFilter),
-        (fields.IntField, IntFilter),
-        (fields.FloatField, FloatFilter),
-        (fields.DecimalField, DecimalFilter),
-        (fields.CharField, StringFilter),
-        (fields.TextField, StringFilter),
-    )
-    for field_class, filter_class in kinds:
-        if isinstance(field, field_class):
-            return filter_class
-    return None  # JSON, binary, UUID, time: not filterable
-
+EQUALITY = ("eq", "neq", "in_", "nin", "is_null")
+ORDERED = (*EQUALITY, "gt", "gte", "lt", "lte")
+TEXT = (*EQUALITY, "contains", "starts_with")
 
 # --- where inputs ---------------------------------------------------------------
 
@@ -237,7 +138,7 @@ Kind = Literal["id", "value", "fk", "many"]
 
 
 @dataclass(frozen=True)
-class _WhereField:
+class WhereField:
     attr: str
     kind: Kind
     column: str = ""
@@ -247,91 +148,13 @@ class _WhereField:
     back_column: str = ""
 
 
-_WHERE: dict[type[Model], type] = {}
-_SPECS: dict[type, tuple[type[Model], dict[str, _WhereField]]] = {}
+# What each operator input and where input the schema generates means to the translator:
+# ``schema.filters`` registers every input type as it builds it.
+OPERATORS: dict[type, tuple[Op, ...]] = {}
+WHERE_FIELDS: dict[type, tuple[type[Model], dict[str, WhereField]]] = {}
 
 
-def where_input(model: type[Model]) -> type:
-    """The ``<Model>Where`` input for a model (built once, then cached)."""
-    cached = _WHERE.get(model)
-    if cached is not None:
-        return cached
-    ensure_relations(model)
-    name = f"{model.__name__}Where"
-    annotations: dict[str, Any] = {}
-    namespace: dict[str, Any] = {"__module__": __name__}
-    specs: dict[str, _WhereField] = {}
-    related_models: list[type[Model]] = []
-
-    def add(spec: _WhereField, annotation: Any, graphql_name: str, description: str) -> None:
-        specs[spec.attr] = spec
-        annotations[spec.attr] = annotation
-        namespace[spec.attr] = strawberry.field(
-            name=graphql_name, default=UNSET, description=description or None
-        )
-
-    for field_name, field in model._meta.fields_map.items():
-        if is_private(model, field_name) or getattr(field, "reference", None) is not None:
-            continue  # private, or the ``<fk>_id`` column (filtered through the relation)
-        camel = _camel(field_name)
-        description = field_description(field)
-        if field_name == model._meta.pk_attr:
-            add(_WhereField(field_name, "id"), IDFilter | None, camel, "Global ID")
-            continue
-        related = getattr(field, "related_model", None)
-        if related is not None:
-            if related in INTERNAL_MODELS and model not in INTERNAL_MODELS:
-                continue  # domain records never filter through accounts; the audit log may
-            related_models.append(related)
-            annotation = f"{related.__name__}Where | None"
-            if isinstance(field, ForeignKeyFieldInstance):  # also one-to-one
-                column = field.source_field or f"{field_name}_id"
-                spec = _WhereField(field_name, "fk", column, bool(field.null), related)
-                description = description or f"The {related.__name__} matches"
-            elif isinstance(field, ManyToManyFieldInstance):
-                spec = _WhereField(field_name, "many", related=related)
-                description = description or f"Some related {related.__name__} matches"
-            elif isinstance(field, BackwardFKRelation):  # also backward one-to-one
-                spec = _WhereField(
-                    field_name, "many", related=related, back_column=field.relation_field
-                )
-                description = f"Some related {related.__name__} matches"
-            else:
-                continue
-            add(spec, annotation, camel, description)
-            continue
-        filter_class = _value_filter(field)
-        if filter_class is not None:
-            spec = _WhereField(field_name, "value", field_name, bool(field.null))
-            add(spec, filter_class | None, camel, description)
-
-    for attr, graphql_name, annotation, description in (
-        ("and_", "and", f"list[{name}] | None", "All of these hold"),
-        ("or_", "or", f"list[{name}] | None", "At least one of these holds"),
-        ("not_", "not", f"{name} | None", "This does not hold"),
-    ):
-        annotations[attr] = annotation
-        namespace[attr] = strawberry.field(
-            name=graphql_name, default=UNSET, description=description
-        )
-    namespace["__annotations__"] = annotations
-    summary = (model.__doc__ or "").strip().splitlines()[0] if model.__doc__ else model.__name__
-    cls = strawberry.input(
-        type(name, (), namespace),
-        name=name,
-        description=f"Which {model.__name__} records to return ({summary}). "
-        "Every condition given must hold.",
-    )
-    # String annotations (self and relation references) resolve in this module.
-    globals()[name] = cls
-    _WHERE[model] = cls
-    _SPECS[cls] = (model, specs)
-    for related in related_models:
-        where_input(related)
-    return cls
-
-
-def _camel(snake: str) -> str:
+def camel(snake: str) -> str:
     head, *rest = snake.split("_")
     return head + "".join(part.capitalize() for part in rest)
 
@@ -357,13 +180,24 @@ def to_q(model: type[Model], where: Any, *, scope: Scope = _everything) -> Q:
     return _Translator(scope).where(model, where, "where", 0)
 
 
+def split_global_id(value: str) -> tuple[str, str]:
+    """``(type name, key)`` in a Relay global ID (base64 of ``Type:key``); ValueError if none."""
+    try:
+        type_name, sep, key = base64.b64decode(value.encode()).decode().partition(":")
+    except Exception as exc:  # binascii.Error, UnicodeError: not an ID
+        raise ValueError(str(exc)) from exc
+    if not sep:
+        raise ValueError(f"{value!r} is not Type:key")
+    return type_name, key
+
+
 def decode_id(value: str, model: type[Model], path: str = "id") -> int:
     """The primary key in a global ID, refusing IDs of another type."""
     expected = node_type_name(model)
     value = str(value)
     shown = value if len(value) <= 60 else f"{value[:60]}…"
     try:
-        type_name, raw_pk = from_base64(value)
+        type_name, raw_pk = split_global_id(value)
         pk = int(raw_pk)
     except ValueError:
         raise user_error(f'{path}: "{shown}" is not a valid {expected} ID', field=path) from None
@@ -415,7 +249,7 @@ def _all(parts: list[Q]) -> Q:
     return parts[0] if len(parts) == 1 else Q(*parts)
 
 
-def _visible(column: str, op: _Op, value: Any, readable: _SemiJoin) -> Q:
+def _visible(column: str, op: Op, value: Any, readable: _SemiJoin) -> Q:
     """An id operator on a foreign key whose unreadable targets count as null."""
     has = lookup(f"{column}__in", readable)  # a value the viewer may read
     if op.flag:  # isNull
@@ -451,7 +285,7 @@ class _Translator:
     def where(
         self, model: type[Model], where: Any, path: str, depth: int, skip_id: bool = False
     ) -> Q:
-        spec_entry = _SPECS.get(type(where))
+        spec_entry = WHERE_FIELDS.get(type(where))
         if spec_entry is None or spec_entry[0] is not model:
             raise TypeError(f"{type(where).__name__} is not the where input of {model.__name__}")
         if depth > MAX_FILTER_DEPTH:
@@ -467,7 +301,7 @@ class _Translator:
             value = getattr(where, attr)
             if value is UNSET:
                 continue
-            here = f"{path}.{_camel(attr)}"
+            here = f"{path}.{camel(attr)}"
             if value is None:
                 raise user_error(f"{here} cannot be null: leave it out instead", field=here)
             parts.append(self.field(model, spec, value, here, depth))
@@ -498,7 +332,7 @@ class _Translator:
             parts.append(_FALSE if _empty(inner) else ~inner)
         return _all(parts)
 
-    def field(self, model: type[Model], spec: _WhereField, value: Any, path: str, depth: int) -> Q:
+    def field(self, model: type[Model], spec: WhereField, value: Any, path: str, depth: int) -> Q:
         if spec.kind == "id":
             return self.operators("id", value, path, nullable=False, id_of=model)
         if spec.kind == "value":
@@ -559,7 +393,7 @@ class _Translator:
     ) -> Q:
         """``readable``: for a foreign key, the related ids the viewer may read; any other
         value of the column is treated as null (as the relation reads)."""
-        ops = _FILTER_OPS.get(type(ops_input))
+        ops = OPERATORS.get(type(ops_input))
         if ops is None:
             raise TypeError(f"{type(ops_input).__name__} is not an operator input")
         parts: list[Q] = []

@@ -33,8 +33,8 @@ from tortoise.models import Model
 
 from hub.lookups import lookup
 from hub.settings import Settings
-from schema.errors import user_error
-from schema.input_values import column_problem, in_range
+from resolvers.errors import user_error
+from resolvers.input_values import column_problem, in_range
 
 # Longer than any cursor this hub makes (a few ordering values and a tag).
 MAX_CURSOR_LENGTH = 1_000

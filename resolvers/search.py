@@ -21,8 +21,8 @@ from tortoise.models import Model
 from hub.models import __models__
 from hub.models.base import Searchable
 from hub.search import query_term
-from schema.errors import user_error
-from schema.input_values import text_problem
+from resolvers.errors import user_error
+from resolvers.input_values import text_problem
 
 SEARCHABLE_MODELS: frozenset[type[Model]] = frozenset(
     model for model in __models__ if issubclass(model, Searchable)

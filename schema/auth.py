@@ -10,7 +10,7 @@ import strawberry
 from hub import models as m
 from hub.services import auth
 from hub.services.auth import AuthError, Session
-from schema.errors import ErrorCode, user_error
+from resolvers.errors import ErrorCode, user_error
 from schema.fields import root_connection
 from schema.info import Info
 from schema.payloads import FieldError

@@ -61,8 +61,8 @@ from tortoise.exceptions import ValidationError
 
 from hub.observability import OperationMetrics, current_request_id
 from hub.settings import Settings
-from schema.errors import ErrorCode, error_code, is_statement_timeout, user_error, with_code
-from schema.input_values import Measure, text_problem
+from resolvers.errors import ErrorCode, error_code, is_statement_timeout, user_error, with_code
+from resolvers.input_values import Measure, text_problem
 from schema.internals import graphql_schema
 
 logger = logging.getLogger("linju.graphql")
@@ -257,7 +257,7 @@ class OperationInputs(SchemaExtension):
 
     - A document with several operations and no ``operationName`` (the spec's
       GetOperation: strawberry would quietly run the first one).
-    - Variables deeper, larger or with text other than :mod:`schema.input_values`
+    - Variables deeper, larger or with text other than :mod:`resolvers.input_values`
       allows: coercing them costs time in proportion to their size (2.5 MB of empty
       ``or`` objects once took 11.8 s), so they are measured first, and the walk itself
       stops at the limit.

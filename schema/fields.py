@@ -23,12 +23,13 @@ from strawberry.schema_directive import Location
 from tortoise.models import Model
 
 from hub.access.personal import mask_for
+from hub.db import ensure_relations
 from resolvers.connections import Relation, resolve_relation, resolve_root
-from resolvers.filters import ensure_relations, where_input
-from resolvers.ordering import order_input
 from resolvers.search import SEARCHABLE_MODELS
 from schema.connection import Connection
+from schema.filters import where_input
 from schema.info import Info
+from schema.ordering import order_input
 
 PERSONAL = "personal"
 # Field metadata the read compiler (schema.compiled) reads: the relation behind a field.

@@ -18,8 +18,8 @@ import strawberry
 from graphql import GraphQLAbstractType, GraphQLResolveInfo
 from tortoise.models import Model
 
+from resolvers.errors import user_error
 from resolvers.pagination import in_range
-from schema.errors import user_error
 from schema.info import Info
 
 T = TypeVar("T", bound=type)

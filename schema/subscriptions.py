@@ -11,7 +11,8 @@ Subscribers with the same view of the data (``Viewer.scope_key``) and the same s
 share one read of the record, and one set of DataLoaders, per event
 (hub.broker.fanout): a hundred subscriptions of one reader cost one read, not a
 hundred. Before each event the connection's credential is checked again
-(hub.sockets): a subscriber logged out, revoked or deactivated hears nothing more.
+(resolvers.context.current_viewer): a subscriber logged out, revoked or deactivated
+hears nothing more.
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ from hub.broker.fanout import EventMemo, event_key
 from hub.enums import RequestAction as RequestActionEnum
 from hub.events import ActivityChange
 from hub.observability import subscription_open
-from hub.sockets import current_viewer
+from resolvers.context import current_viewer
+from resolvers.errors import ErrorCode, user_error
 from resolvers.loaders import DataLoaders
 from schema.enums import RequestAction
-from schema.errors import ErrorCode, user_error
 from schema.info import Info
 from schema.node import decode_global_id
 from schema.types.requests import ResidentRequest

@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from hub.credit_code import ALPHABET, make_credit_code
 from hub.enums import Gender
+from hub.models.base import SEARCH_LENGTH
 from hub.search import search_text
 
 
@@ -280,6 +281,4 @@ def new_year_morning(rng: random.Random, year: int) -> dt.datetime:
 @lru_cache(maxsize=65_536)
 def search_column(name: str) -> str:
     """What ``Searchable.refresh_search_text`` stores for a record named ``name``."""
-    from hub.models.base import SEARCH_LENGTH
-
     return search_text(name)[:SEARCH_LENGTH]

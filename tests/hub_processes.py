@@ -59,7 +59,7 @@ def clean_env() -> dict[str, str]:
 
 def linju_command() -> list[str]:
     script = Path(sys.executable).parent / "linju"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "hub.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "hub.app.cli"]
 
 
 @asynccontextmanager

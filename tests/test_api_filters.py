@@ -29,15 +29,11 @@ from hub.models import (
     __models__,
 )
 from hub.settings import Settings
-from resolvers.filters import _SPECS, INTERNAL_MODELS, PRIVATE_FIELDS, to_q, where_input
-from resolvers.ordering import (
-    SortDirection,
-    order_by_args,
-    order_field_enum,
-    order_input,
-    to_order,
-)
+from resolvers.filters import INTERNAL_MODELS, PRIVATE_FIELDS, WHERE_FIELDS, to_q
+from resolvers.ordering import SortDirection, order_by_args, order_field_enum, to_order
 from schema.extensions import extensions_for
+from schema.filters import where_input
+from schema.ordering import order_input
 from tests.conftest import count_statements
 
 pytestmark = pytest.mark.usefixtures("orm")
@@ -533,7 +529,7 @@ def test_no_where_input_reaches_private_or_account_columns() -> None:
     # given every where input, including those of the hub's own account records
     for model in __models__:
         where_input(model)
-    for cls, (model, specs) in _SPECS.items():
+    for cls, (model, specs) in WHERE_FIELDS.items():
         graphql_fields = {f.python_name for f in cls.__strawberry_definition__.fields}
         # then no private column is filterable on any of them
         assert not graphql_fields & PRIVATE_FIELDS.get(model, frozenset()), model

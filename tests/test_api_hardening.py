@@ -19,7 +19,7 @@ from strawberry.extensions import SchemaExtension
 
 from hub.models import Compound
 from hub.settings import Settings
-from schema.errors import ErrorCode, user_error
+from resolvers.errors import ErrorCode, user_error
 from schema.extensions import extensions_for
 from tests.conftest import count_statements
 

@@ -30,9 +30,10 @@ from hub.models import (
 )
 from hub.search import search_text
 from hub.settings import Settings
-from resolvers.filters import to_q, where_input
+from resolvers.filters import to_q
 from resolvers.search import SEARCHABLE_MODELS, _pinyin_hint, search_q
 from schema.extensions import extensions_for
+from schema.filters import where_input
 from tests.conftest import BACKEND, count_statements
 
 pytestmark = pytest.mark.usefixtures("orm")

@@ -18,8 +18,8 @@ import pytest
 
 import hub
 from hub.app import create_app
+from hub.db_status import migrations_on_disk
 from hub.enums import Role
-from hub.health import migrations_on_disk
 from hub.models import User
 from hub.services import auth
 from hub.settings import Settings
@@ -86,7 +86,7 @@ async def test_healthz_is_degraded_while_migrations_are_pending(
 ) -> None:
     # Given a migration on disk that the database has not had
     on_disk = [*migrations_on_disk(), "9999_future"]
-    monkeypatch.setattr("hub.health.migrations_on_disk", lambda: on_disk)
+    monkeypatch.setattr("hub.db_status.migrations_on_disk", lambda: on_disk)
 
     response = await client.get("/healthz")
 

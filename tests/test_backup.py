@@ -20,7 +20,7 @@ import asyncpg
 import pytest
 
 from hub.backup.archive import extract_payload, read_manifest, write_archive
-from hub.health import migrations_on_disk
+from hub.db_status import migrations_on_disk
 from hub.shared import shared_redis
 from tests.conftest import BACKEND, PG_SERVER, _pg_admin
 
@@ -32,7 +32,7 @@ def linju(*args: str, database_url: str, **env: str) -> subprocess.CompletedProc
     environ["LINJU_DATABASE_URL"] = database_url
     environ.update(env)
     return subprocess.run(
-        [sys.executable, "-m", "hub.cli", *args],
+        [sys.executable, "-m", "hub.app.cli", *args],
         env=environ,
         capture_output=True,
         text=True,

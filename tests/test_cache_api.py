@@ -17,9 +17,9 @@ import pytest
 
 from hub import models as m
 from hub.app import create_app
+from hub.app.graphql_app import CACHE_HEADER
 from hub.cache.tables import tables_in
 from hub.enums import AgreementStatus, Role, UnitKind
-from hub.graphql_app import CACHE_HEADER
 from hub.services.auth import create_api_token
 from hub.settings import Settings
 from schema.node import encode_global_id

@@ -18,10 +18,10 @@ from tortoise.transactions import in_transaction
 
 from hub import models as m
 from hub.app import create_app
+from hub.app.graphql_app import CACHE_HEADER
 from hub.cache import response_cache
 from hub.db import REPLICA, migrate, reading_primary
 from hub.enums import Role
-from hub.graphql_app import CACHE_HEADER
 from hub.services.auth import create_api_token
 from hub.settings import Settings
 from schema.node import encode_global_id

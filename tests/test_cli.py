@@ -19,7 +19,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from hub.cli import main
+from hub.app.cli import main
 from hub.models import AuditLog, District, Street, User
 from hub.passwords import verify_password
 from hub.settings import Settings
@@ -38,7 +38,7 @@ def linju(
         environ["LINJU_SECRET_KEY"] = SERVER_KEY  # PostgreSQL needs one to serve
     environ.update(env)
     return subprocess.run(
-        [sys.executable, "-m", "hub.cli", *args],
+        [sys.executable, "-m", "hub.app.cli", *args],
         env=environ,
         input=input,
         capture_output=True,
@@ -301,7 +301,7 @@ def test_serve_answers_health_checks(orm: Settings) -> None:
     environ["LINJU_DATABASE_URL"] = orm.database_url
     environ["LINJU_SECRET_KEY"] = SERVER_KEY
     server = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "hub.app.cli", "serve", "--port", str(port)],
         env=environ,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -331,7 +331,10 @@ def test_demo_migrates_seeds_and_serves(tmp_path: Path) -> None:
     environ["LINJU_DEMO_PASSWORD"] = "demo-Password-2020"
     database = f"sqlite://{tmp_path / 'demo.db'}"
     demo = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "demo", "--port", str(port), "--database-url", database],
+        [
+            *(sys.executable, "-m", "hub.app.cli", "demo"),
+            *("--port", str(port), "--database-url", database),
+        ],
         env=environ,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -1,4 +1,4 @@
-"""Trusted documents over HTTP (hub.documents_gate in hub.graphql_app): ``documentId``
+"""Trusted documents over HTTP (hub.documents_gate in hub.app.graphql_app): ``documentId``
 over POST and GET, trusted mode refusing ad-hoc documents, GET caching headers (public
 for anonymous answers, never for a signed-in viewer), Apollo APQ, the fast lane giving
 the same answers, and usage counted per document and client."""
@@ -18,9 +18,9 @@ from prometheus_client import REGISTRY
 from starlette.routing import Route
 
 from hub.app import create_app
+from hub.app.graphql_app import GRAPHQL_RESPONSE_JSON, HubGraphQL
 from hub.documents_gate import ADHOC
 from hub.enums import Role
-from hub.graphql_app import GRAPHQL_RESPONSE_JSON, HubGraphQL
 from hub.models import TrustedDocument, User
 from hub.services import auth, documents
 from hub.settings import Settings

@@ -1,4 +1,4 @@
-"""The fast lane (hub.fast_lane): response-cache hits and compiled reads answered
+"""The fast lane (hub.app.fast_lane): response-cache hits and compiled reads answered
 before strawberry's view.
 
 Every answer is compared with the full path's — the same app with its fast lane off —
@@ -23,9 +23,9 @@ from starlette.routing import Route
 
 from hub import models as m
 from hub.app import create_app
+from hub.app.graphql_app import CACHE_HEADER, GRAPHQL_RESPONSE_JSON, HubGraphQL
 from hub.cache import response_cache
 from hub.enums import Role, UnitKind
-from hub.graphql_app import CACHE_HEADER, GRAPHQL_RESPONSE_JSON, HubGraphQL
 from hub.services import auth
 from hub.settings import Settings
 from schema.compiled import ReadPath

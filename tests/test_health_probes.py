@@ -11,7 +11,8 @@ import pytest
 from starlette.applications import Starlette
 
 from hub.app import create_app
-from hub.health import READY_TTL, migrations_on_disk
+from hub.app.health import READY_TTL
+from hub.db_status import migrations_on_disk
 from hub.settings import Settings
 from tests.conftest import count_statements
 from tests.orm_context import side_context
@@ -120,7 +121,7 @@ async def test_readyz_is_503_while_migrations_are_pending(
     client: httpx.AsyncClient, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     on_disk = [*migrations_on_disk(), "9999_future"]
-    monkeypatch.setattr("hub.health.migrations_on_disk", lambda: on_disk)
+    monkeypatch.setattr("hub.db_status.migrations_on_disk", lambda: on_disk)
     response = await client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["status"] == "migrations pending"

@@ -21,7 +21,7 @@ from websockets.typing import Origin
 
 from hub import assets
 from hub.app import create_app
-from hub.graphql_app import GRAPHQL_RESPONSE_JSON, HubGraphQL, negotiate
+from hub.app.graphql_app import GRAPHQL_RESPONSE_JSON, HubGraphQL, negotiate
 from hub.settings import Settings
 from tests.conftest import missing_service
 

@@ -18,16 +18,17 @@ from starlette.datastructures import FormData
 from tortoise.exceptions import ValidationError
 
 from hub.app import create_app
+from hub.app.graphql_app import GRAPHQL_RESPONSE_JSON
 from hub.enums import Role
-from hub.graphql_app import GRAPHQL_RESPONSE_JSON
 from hub.models import Member, User
 from hub.services.auth import create_api_token
 from hub.settings import Settings
-from resolvers.filters import MAX_FILTER_NODES, _Translator, to_q, where_input
+from resolvers.errors import UserError
+from resolvers.filters import MAX_FILTER_NODES, _Translator, to_q
+from resolvers.input_values import MAX_INPUT_DEPTH, MAX_INPUT_NODES, Measure, column_problem
 from resolvers.search import search_q
-from schema.errors import UserError
 from schema.extensions import unfit_value
-from schema.input_values import MAX_INPUT_DEPTH, MAX_INPUT_NODES, Measure, column_problem
+from schema.filters import where_input
 from tests.api_data import execute
 
 pytestmark = pytest.mark.usefixtures("orm")

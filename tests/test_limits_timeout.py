@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 
 from hub.db import connection_config, tortoise_config
 from hub.settings import Settings
-from schema.errors import is_statement_timeout
+from resolvers.errors import is_statement_timeout
 from schema.extensions import extensions_for
 from tests.conftest import BACKEND
 from tests.orm_context import restore_models

@@ -18,7 +18,7 @@ from typing import NamedTuple
 import asyncpg
 import pytest
 
-from hub.health import migrations_on_disk
+from hub.db_status import migrations_on_disk
 from tests.conftest import BACKEND, PG_SERVER
 
 FIRST = "0001_initial"
@@ -26,7 +26,7 @@ FIRST = "0001_initial"
 DETECT_CHANGES = textwrap.dedent(
     """
     import asyncio, json
-    from hub.cli import detect_model_changes
+    from hub.app.cli import detect_model_changes
 
     def describe(op):
         target = vars(op).get("model_name") or vars(op).get("name") or ""
@@ -55,7 +55,7 @@ def run(*args: str, database_url: str | None = None) -> subprocess.CompletedProc
 
 
 def linju_migrate(url: str, *args: str) -> str:
-    return run("-m", "hub.cli", "migrate", *args, database_url=url).stdout
+    return run("-m", "hub.app.cli", "migrate", *args, database_url=url).stdout
 
 
 @asynccontextmanager
@@ -157,7 +157,7 @@ def test_models_and_committed_migrations_agree() -> None:
     # own: it initialises the models against a throwaway in-memory database).
     changes = json.loads(run("-c", DETECT_CHANGES).stdout)
     assert changes == {}, f"models changed without a migration: {changes}"
-    assert "no changes" in run("-m", "hub.cli", "makemigrations", "--check").stdout
+    assert "no changes" in run("-m", "hub.app.cli", "makemigrations", "--check").stdout
 
 
 async def test_migrate_builds_an_empty_database(fresh_database: Migrated) -> None:

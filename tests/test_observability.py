@@ -24,8 +24,8 @@ from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
 from hub.app import create_app
+from hub.app.graphql_app import HubGraphQL
 from hub.broker import current_broker
-from hub.graphql_app import HubGraphQL
 from hub.observability import (
     RequestContext,
     metrics_for_workers,

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.graphql_app import CACHE_HEADER
+from hub.app.graphql_app import CACHE_HEADER
 from hub.shared import shared_redis
 from tests.broker_servers import redis_server
 from tests.conftest import BACKEND

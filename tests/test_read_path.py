@@ -13,7 +13,7 @@ from tortoise import connections
 
 from hub import models as m
 from hub.settings import Settings
-from schema.errors import ErrorCode
+from resolvers.errors import ErrorCode
 from seeds.loader import SeedReport
 from tests.api_data import data, execute
 from tests.conftest import BACKEND

@@ -23,11 +23,11 @@ from flask.sessions import SecureCookieSessionInterface
 
 from hub.access import tokens
 from hub.app import create_app
-from hub.cli import main
+from hub.app.cli import main
+from hub.app.serving import serve_refusal
 from hub.enums import Role
 from hub.models import User
 from hub.secret_key import KEY_FILE_SUFFIX, MIN_KEY_BYTES
-from hub.serving import serve_refusal
 from hub.settings import Settings, SettingsError, load_settings
 from tests.admin_support import make_account, serve
 
@@ -203,13 +203,13 @@ def test_settings_built_in_code_get_a_random_key() -> None:
 def test_serve_says_where_the_key_comes_from(
     no_key: pytest.MonkeyPatch, orm: Settings, tmp_path: Path
 ) -> None:
-    import hub.cli
+    import hub.app.cli
 
     no_key.setenv("LINJU_DATABASE_URL", orm.database_url)
     no_key.setenv("LINJU_PORT", "0")
     if not orm.database_url.startswith("sqlite"):
         no_key.setenv("LINJU_SECRET_KEY_FILE", str(tmp_path / "hub.key"))
-    no_key.setattr(hub.cli, "run_server", lambda *args, **kwargs: None)
+    no_key.setattr(hub.app.cli, "run_server", lambda *args, **kwargs: None)
     result = CliRunner().invoke(main, ["serve"])
     assert result.exit_code == 0, result.output
     said = [line for line in result.output.splitlines() if "secret key" in line]

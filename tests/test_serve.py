@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from hub.cli import main
-from hub.serving import serve_refusal, shared_state_warning, worker_overrides
+from hub.app.cli import main
+from hub.app.serving import serve_refusal, shared_state_warning, worker_overrides
 from hub.settings import Settings
 from tests.broker_servers import free_port
 from tests.read_path_support import read_path_env, watch_log
@@ -111,7 +111,7 @@ class Served:
 
 def _linju() -> list[str]:
     script = Path(sys.executable).parent / "linju"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "hub.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "hub.app.cli"]
 
 
 @pytest.fixture

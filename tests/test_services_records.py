@@ -16,7 +16,7 @@ from hub.enums import AuditAction, Duty, MemberStatus, SeatRole
 from hub.services import records
 from hub.services.errors import ErrorCode
 from hub.services.specs import CURATED, SPECS
-from schema.input_values import validator_problem
+from resolvers.input_values import validator_problem
 from tests.service_world import World, build_world, codes, error, refused
 
 pytestmark = pytest.mark.usefixtures("orm")

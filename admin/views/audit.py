@@ -10,6 +10,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from admin.contrib.tortoise.filters import EnumEqualFilter
 from admin.i18n import lazy
 from admin.views.labels import model_label
 from admin.views.records import ReadOnlyView
@@ -78,8 +79,6 @@ class AuditLogView(ReadOnlyView):
     def scaffold_filters(self, name: Any) -> Any:
         found = super().scaffold_filters(name)
         if name == "entity" and found:
-            from admin.contrib.tortoise.filters import EnumEqualFilter
-
             found.insert(
                 0,
                 EnumEqualFilter(

@@ -45,7 +45,7 @@ class DocumentsView(BaseView):
         super().__init__(
             name=lazy("可信文档"), endpoint="documents", url="documents", category=category
         )
-        self._schema: GraphQLSchema | None = None
+        self._graphql_schema: GraphQLSchema | None = None
 
     def is_accessible(self) -> bool:
         who = current_viewer()
@@ -64,12 +64,12 @@ class DocumentsView(BaseView):
 
     def api_schema(self) -> GraphQLSchema:
         """The schema the hub serves (built once per console, on first use)."""
-        if self._schema is None:
+        if self._graphql_schema is None:
             from schema.build import build_schema
             from schema.internals import graphql_schema
 
-            self._schema = graphql_schema(build_schema(self.settings))
-        return self._schema
+            self._graphql_schema = graphql_schema(build_schema(self.settings))
+        return self._graphql_schema
 
     @expose("/", methods=("GET",))
     def index(self) -> Any:

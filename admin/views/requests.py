@@ -21,11 +21,13 @@ from wtforms.fields.choices import SelectChoice
 
 from admin.auth import HubSecureForm, client_address
 from admin.contrib.tortoise.form import LocalDateTimeField
+from admin.contrib.tortoise.view import default_search
 from admin.i18n import label, lazy
 from admin.views.base import HubModelView, show_service_errors, viewer
 from hub import events
 from hub import models as m
 from hub.enums import AssigneeKind, RequestAction, RequestStatus
+from hub.search import query_term
 from hub.services import requests as workflow
 from hub.services.errors import ServiceError
 from hub.services.fields import LOCAL_TZ
@@ -154,9 +156,6 @@ class ResidentRequestView(HubModelView):
 
     def search_q(self, model: type[Any], term: str) -> Any:
         if model is m.ResidentRequest:
-            from admin.contrib.tortoise.view import default_search
-            from hub.search import query_term
-
             return default_search(model, ["description"], term) | default_search(
                 model, ["description"], query_term(term)
             )

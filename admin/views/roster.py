@@ -14,7 +14,7 @@ import hashlib
 import hmac
 from typing import Any
 
-from flask import Response, current_app, flash, request
+from flask import Response, current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from wtforms import FileField, HiddenField
 
@@ -72,8 +72,6 @@ class RosterView(BaseView):
         return bool(who and who.role in CONSOLE_ROLES and write_scope(who, m.Member) is not NOTHING)
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
-        from flask import redirect, url_for
-
         if current_viewer() is None:
             return redirect(url_for("login.index", next=console_path()))
         flash(str(lazy("您无权访问该页面")), "error")

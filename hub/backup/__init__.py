@@ -111,6 +111,8 @@ async def _invalidate_shared_cache(settings: Settings, counts: dict[str, int]) -
     data must not outlive the restore (servers are restarted, Redis is not)."""
     if not settings.redis_url:
         return None
+    # Imported here: hub.cache brings the models and observability, which `linju backup`
+    # and `linju restore` need only when a shared cache is configured.
     from hub.cache.redis_state import RedisState
 
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from hub.health import migrations_on_disk
+from hub.db_status import migrations_on_disk
 
 MIGRATIONS_TABLE = "tortoise_migrations"  # Tortoise's record of applied migrations
 

@@ -9,6 +9,7 @@ the tables into place in one transaction: a failure anywhere leaves the target a
 
 from __future__ import annotations
 
+import gzip
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -24,8 +25,8 @@ from tortoise.migrations.schema_editor import AsyncpgSchemaEditor
 
 from hub.backup.archive import CHUNK, extract_payload
 from hub.backup.common import MIGRATIONS_TABLE, BackupError, compare_counts
-from hub.cli_errors import DatabaseUnreachable
 from hub.db import APP_LABEL, connection_config, migrate_config, tortoise_config
+from hub.db_status import DatabaseUnreachable
 from hub.settings import Settings
 
 CONNECT_TIMEOUT = 10.0
@@ -108,8 +109,6 @@ class _Counting:
 
 async def snapshot(settings: Settings, payload: Path) -> dict[str, Any]:
     """Export every table of the hub's schema; the manifest's data part."""
-    import gzip
-
     conn = await connect(settings.database_url)
     try:
         async with conn.transaction(isolation="repeatable_read", readonly=True):

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from hub.broker import WIRE_CHANNEL, Broker, BrokerError, stop_listening, wire
+from hub.broker.base import WIRE_CHANNEL, Broker, BrokerError, stop_listening, wire
 
 logger = logging.getLogger("linju.broker")
 

@@ -11,7 +11,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from hub.broker import WIRE_CHANNEL, Broker, BrokerError, stop_listening, wire
+from hub.broker.base import WIRE_CHANNEL, Broker, BrokerError, stop_listening, wire
 
 logger = logging.getLogger("linju.broker")
 

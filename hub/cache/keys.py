@@ -14,12 +14,16 @@ import re
 import weakref
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 
-from hub.access.viewer import Viewer
+if TYPE_CHECKING:
+    # Annotations only: the cache keys on what a viewer may see, and hub.access (its
+    # credential cache) builds on the cache's state.
+    from hub.access.viewer import Viewer
+
 
 # Root fields whose answer depends on the individual caller, not only on its scope.
 PERSONAL_FIELDS = ("viewer",)

@@ -24,20 +24,24 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from graphql import OperationType
 from strawberry.types import ExecutionResult
 
-from hub.access.viewer import Viewer
 from hub.cache.keys import cache_key, inspect_operation, schema_fingerprint
 from hub.cache.redis_state import EPOCH, RedisState
 from hub.cache.state import LocalState, SharedState, Snapshot
 from hub.cache.tables import tracking_reads
-from hub.db import reading_primary
+from hub.db_routing import reading_primary
 from hub.observability.metrics import CACHE_LOOKUPS, labelled
 from hub.settings import Settings
+
+if TYPE_CHECKING:
+    # Annotations only: the cache keys on what a viewer may see, and hub.access (its
+    # credential cache) builds on the cache's state.
+    from hub.access.viewer import Viewer
 
 logger = logging.getLogger("linju.cache")
 
@@ -148,7 +152,7 @@ class ResponseCache:
     ) -> str | None:
         """The key of this read query's answer; None when it is not one the cache keeps
         (not a query, not plain JSON variables). The same for the same arguments: the
-        fast lane keeps it (hub.fast_lane)."""
+        fast lane keeps it (hub.app.fast_lane)."""
         operation = inspect_operation(query, operation_name)
         if operation is None or operation.kind is not OperationType.QUERY:
             return None
@@ -177,7 +181,7 @@ class ResponseCache:
         """The stored answer's JSON (the HTTP body) to this read query, if current; counted
         as a hit. Anything else is None and counted nowhere: the caller then runs
         :meth:`execute`, which counts what it finds. ``keep`` hears a lookup that was not
-        a hit, for :meth:`execute` to use instead of asking the store again (hub.fast_lane)."""
+        a hit, for :meth:`execute` to use instead of asking the store again (hub.app.fast_lane)."""
         if not self.enabled:
             return None
         key = self.read_key(

@@ -22,7 +22,8 @@ from functools import cache, lru_cache
 from tortoise.fields.relational import ManyToManyFieldInstance
 from tortoise.models import Model
 
-from hub.db import PRIMARY
+from hub import models
+from hub.db_routing import PRIMARY
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -30,8 +31,6 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 @cache
 def known_tables() -> frozenset[str]:
     """The models' tables and their many-to-many through tables."""
-    from hub import models
-
     tables: set[str] = set()
     for value in vars(models).values():
         if inspect.isclass(value) and issubclass(value, Model) and not value._meta.abstract:

@@ -43,6 +43,7 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
+from tortoise.context import get_current_context
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -290,8 +291,6 @@ class DatabasePoolCollector(Collector):
 
 
 def _tortoise_clients() -> list[tuple[str, Any]]:
-    from tortoise.context import get_current_context
-
     context = get_current_context()
     if context is None:
         return []

@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 
 from hub import models as m
 from hub.access import Viewer
-from hub.db import PRIMARY
+from hub.db_routing import PRIMARY
 from hub.enums import AuditAction
 from hub.services import audit, records
 from hub.services.errors import REQUIRED, ErrorBag

@@ -35,13 +35,14 @@ from tortoise.transactions import in_transaction
 from hub.access import tokens
 from hub.access.credential_cache import MISSING, Generation, credential_cache
 from hub.access.viewer import ANONYMOUS, Viewer
-from hub.db import PRIMARY
+from hub.db_routing import PRIMARY
 from hub.enums import AuditAction
 from hub.models import ApiToken, LoginSession, User
 from hub.passwords import hash_password, needs_rehash, verify_password
 from hub.search import fold
 from hub.services import audit, credentials, login_throttle
 from hub.services.credentials import LAST_USED_RESOLUTION, Account, viewer_for
+from hub.services.errors import ErrorCode
 from hub.settings import Settings
 
 __all__ = [
@@ -74,7 +75,7 @@ Channel = Literal["api", "console"]
 class AuthError(Exception):
     """A login or token that is refused; ``code`` goes to extensions.code."""
 
-    def __init__(self, message: str, code: str = "UNAUTHENTICATED") -> None:
+    def __init__(self, message: str, code: str = ErrorCode.UNAUTHENTICATED.value) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
@@ -132,7 +133,7 @@ async def authenticate(
         raise AuthError(
             f"登录失败次数过多，请 {locked.minutes} 分钟后再试 "
             "(too many failed logins, retry later)",
-            "LOCKED",
+            ErrorCode.LOCKED.value,
         ) from None
     user: User | None = None
     accepted = False

@@ -14,13 +14,32 @@ from enum import StrEnum
 
 
 class ErrorCode(StrEnum):
+    """The one set of error codes: a service's ``FieldError.code`` and a GraphQL error's
+    ``extensions.code`` (the API edge exposes them as strings)."""
+
+    # A write refused field by field (a mutation payload's ``errors { code }``).
     VALIDATION = "VALIDATION"
     REQUIRED = "REQUIRED"
     UNIQUE = "UNIQUE"
     NOT_FOUND = "NOT_FOUND"
     FORBIDDEN = "FORBIDDEN"
+    # Optimistic concurrency: the record changed since the client read it.
     CONFLICT = "CONFLICT"
     INVALID_TRANSITION = "INVALID_TRANSITION"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    # Too many failed logins: the account waits before it may try again.
+    LOCKED = "LOCKED"
+    # The request itself is malformed or names something the schema lacks.
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    # A value the client sent cannot be used (bad id, bad filter, bad variable).
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    # Refused before execution: too deep, too many aliases or tokens, too costly.
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    # The database cancelled a statement that ran past LINJU_STATEMENT_TIMEOUT_MS.
+    QUERY_TIMEOUT = "QUERY_TIMEOUT"
+    # Masked unexpected error; ``extensions.errorId`` points to the server log.
+    INTERNAL = "INTERNAL"
 
 
 # How much of a client's value an error message repeats (a value may be 20,000 characters).

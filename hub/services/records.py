@@ -24,7 +24,7 @@ from tortoise.transactions import in_transaction
 from hub import models as m
 from hub.access import Viewer, row_scope, write_scope
 from hub.access.policy import EVERYTHING, NOTHING
-from hub.db import PRIMARY
+from hub.db_routing import PRIMARY
 from hub.enums import AuditAction
 from hub.models.base import Record, Searchable
 from hub.search import fold

@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 from hub import models as m
 from hub.access import Viewer, row_scope
 from hub.access.policy import EVERYTHING
-from hub.db import PRIMARY
+from hub.db_routing import PRIMARY
 from hub.enums import (
     AssigneeKind,
     AuditAction,

@@ -23,7 +23,7 @@ from tortoise.transactions import in_transaction
 from hub import models as m
 from hub.access import Viewer, link_scope
 from hub.access.policy import EVERYTHING
-from hub.db import PRIMARY
+from hub.db_routing import PRIMARY
 from hub.enums import AuditAction, Gender, MemberCategory, MemberStatus, Representative
 from hub.search import fold
 from hub.services import audit
@@ -479,6 +479,7 @@ def roster_template_csv() -> bytes:
 def roster_template_xlsx() -> bytes:
     """An Excel template: the header, drop-down lists, text-formatted phone and date
     columns, and a second sheet explaining every column."""
+    # openpyxl (a large library) only when a template is asked for.
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation

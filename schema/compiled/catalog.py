@@ -159,6 +159,7 @@ def _strawberry_type(type_name: str, model: type[Model]) -> Any:
 
 
 def _node_classes() -> list[type]:
+    # Here, not at the top: schema.types imports this catalog (a circle otherwise).
     import schema.types as types_package  # noqa: F401
     from schema.node import Node
 

@@ -28,6 +28,7 @@ from prometheus_client import Counter
 from strawberry.types import ExecutionResult
 from tortoise.exceptions import OperationalError
 
+from hub import models as m
 from hub.access import Viewer
 from hub.enums import Role
 from hub.observability.metrics import (
@@ -162,7 +163,7 @@ class ReadPath:
         operation_name: str | None,
         viewer: Viewer,
     ) -> Plan | None:
-        """The plan when this request is answered by compiled SQL alone (hub.fast_lane);
+        """The plan when this request is answered by compiled SQL alone (hub.app.fast_lane);
         None for anything else — another mode, any error, not a query, a fallback — and
         nothing logged or counted: :meth:`execute` does that when it gets the request."""
         if self.mode != "compiled":
@@ -452,8 +453,6 @@ def _sql_viewer(viewer: Viewer) -> Viewer:
 def _read_connection() -> Any:
     """The connection a read of the models would use now (the replica router's choice),
     as ``Member.all()`` chooses it, without building a QuerySet per statement."""
-    from hub import models as m
-
     return read_connection(m.Member)
 
 

@@ -29,6 +29,7 @@ from strawberry.types.arguments import convert_arguments
 from tortoise.expressions import Q
 from tortoise.models import Model
 
+from hub import models as m
 from hub.access import Viewer, row_scope
 from hub.orm_sql import built_unordered
 from hub.settings import Settings
@@ -422,8 +423,6 @@ def node_id_variables(operation: OperationDefinitionNode) -> frozenset[str]:
 
 
 def _model_named(name: str) -> type[Model]:
-    from hub import models as m
-
     model = getattr(m, name)
     assert isinstance(model, type) and issubclass(model, Model)
     return model

@@ -20,7 +20,7 @@ from tortoise.models import Model
 
 from hub.access import Viewer, row_scope
 from hub.access.policy import EVERYTHING
-from hub.services.errors import NOT_FOUND, ServiceError
+from hub.services.errors import NOT_FOUND, ErrorCode, ServiceError
 from hub.services.specs import MODEL_LABELS
 from schema.info import Info
 from schema.node import decode_global_id
@@ -28,7 +28,7 @@ from schema.payloads import FieldError, field_errors
 
 T = TypeVar("T")
 
-UNAUTHENTICATED = "UNAUTHENTICATED"
+UNAUTHENTICATED = ErrorCode.UNAUTHENTICATED
 # The largest file importMembers reads (a 10,000-row roster is well under 2 MB).
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 

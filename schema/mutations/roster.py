@@ -1,7 +1,7 @@
 """Member roster import (党员名册导入): a CSV or XLSX file, all rows or none.
 
 The file arrives as a GraphQL multipart request (the ``Upload`` scalar: see
-hub/graphql_app.py). ``hub.services.roster.import_members`` checks every row and saves
+hub/app/graphql_app.py). ``hub.services.roster.import_members`` checks every row and saves
 nothing unless all are good; every bad row comes back with its line (the header is
 line 1), its column as written in the file, and the reason.
 """

@@ -31,6 +31,7 @@ from flask_admin.form import BaseForm
 from flask_admin.model import BaseModelView
 from flask_admin.model.filters import BaseFilter
 from flask_admin.model.form import create_editable_list_form
+from flask_admin.model.typefmt import BASE_FORMATTERS
 from tortoise.exceptions import NoValuesFetched
 from tortoise.expressions import Q
 from tortoise.fields.relational import ReverseRelation
@@ -510,8 +511,6 @@ class ModelView(BaseModelView):
         def shown(view: Any, value: Any, name: str) -> Any:
             return self._format(value, export=False)
 
-        from flask_admin.model.typefmt import BASE_FORMATTERS
-
         formatters: dict[type, Callable[..., Any]] = {bool: BASE_FORMATTERS[bool]}
         for kind in (
             type(None),
@@ -601,7 +600,7 @@ class ModelView(BaseModelView):
         g.linju_export_columns = [c for c, _ in self.get_export_columns()]
         if export_type != "xlsx" or not self.can_export or "xlsx" not in self.export_types:
             return super().export(export_type)
-        from openpyxl import Workbook
+        from openpyxl import Workbook  # openpyxl only when a sheet is exported
 
         titles, rows = self._export_rows()
         book = Workbook(write_only=True)

@@ -44,8 +44,8 @@ from hub.models import ApiToken
 from hub.services import auth
 from hub.settings import Settings
 from resolvers.context import Context
+from resolvers.errors import ErrorCode
 from resolvers.loaders import DataLoaders
-from schema.errors import ErrorCode
 from schema.extensions import INTERNAL_MESSAGE
 
 if TYPE_CHECKING:
@@ -215,19 +215,6 @@ class SocketSession:
 def session_of(context: object) -> SocketSession | None:
     session = getattr(context, "session", None)
     return session if isinstance(session, SocketSession) else None
-
-
-async def current_viewer(context: Context) -> Viewer | None:
-    """For a subscription about to deliver an event: the viewer now, or None when the
-    connection's credential is no longer valid (the connection is then closing).
-    Outside a WebSocket connection, the context's viewer."""
-    session = session_of(context)
-    if session is None:
-        return context.viewer
-    viewer = await session.current_viewer(shared=True)
-    if viewer is not None and viewer != context.viewer:
-        context.viewer = viewer  # e.g. a changed role applies from now on
-    return viewer
 
 
 class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):

@@ -19,10 +19,10 @@ from starlette.staticfiles import StaticFiles
 
 import hub
 from admin.app import create_admin
+from hub.app.fast_lane import FastLaneStep
+from hub.app.graphql_app import TEMPLATES, HubGraphQL
+from hub.app.health import Probes, Readiness, healthz
 from hub.compression import GzipWhenAccepted
-from hub.fast_lane import FastLaneStep
-from hub.graphql_app import TEMPLATES, HubGraphQL
-from hub.health import Probes, Readiness, healthz
 from hub.limits import BodySizeLimit, RateLimit
 from hub.observability import RequestContext, metrics_endpoint, setup_observability
 from hub.request_viewer import ViewerStep
@@ -31,7 +31,7 @@ from hub.services import credentials
 from hub.settings import Settings, get_settings
 from schema.build import build_schema
 
-STATIC_DIR = Path(__file__).parent / "static"
+STATIC_DIR = Path(__file__).parent.parent / "static"  # hub/static
 # At shutdown, how long API tokens' last_used_at writes still under way may take.
 BACKGROUND_WRITES_SECONDS = 5.0
 
@@ -66,7 +66,7 @@ def middleware_for(
 
     Probes answer /livez and /readyz first; then every request gets an id and is
     measured, its Authorization is read once (hub.request_viewer), then it is limited;
-    last, GraphQL requests meet the endpoint's fast lane (hub.fast_lane) before
+    last, GraphQL requests meet the endpoint's fast lane (hub.app.fast_lane) before
     Starlette's exception middleware and router.
     """
     steps = [Middleware(Probes, readiness=readiness), Middleware(RequestContext, settings=settings)]
@@ -84,7 +84,7 @@ def middleware_for(
 
 
 async def _probe_method(request: Request) -> Response:  # pragma: no cover - Probes answer
-    raise AssertionError("GET and HEAD /livez and /readyz are answered by hub.health.Probes")
+    raise AssertionError("GET and HEAD /livez and /readyz are answered by hub.app.health.Probes")
 
 
 async def _finish_background_writes() -> None:

@@ -1,7 +1,7 @@
 """The ``linju`` command line: serve, demo, migrate, seed, createuser, token, export-schema, assets.
 
 Every command that fails for a reason the user can fix prints one line (Chinese, with
-the English cause) and exits non-zero: see ``hub.cli_errors``. Set ``LINJU_DEBUG=1``
+the English cause) and exits non-zero: see ``hub.app.cli.errors``. Set ``LINJU_DEBUG=1``
 to get the traceback of an unexpected error instead.
 """
 
@@ -11,84 +11,37 @@ import asyncio
 import errno
 import os
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 from tortoise.context import TortoiseContext
-from tortoise.exceptions import ConfigurationError, DBConnectionError, OperationalError
+from tortoise.migrations.autodetector import MigrationAutodetector
 
 from hub import __version__
+from hub.app.cli.accounts import token
+from hub.app.cli.backup import backup, restore
+from hub.app.cli.database import CONNECT_TIMEOUT, hub_database
+from hub.app.cli.documents import documents
+from hub.app.cli.errors import PortInUse, fail, friendly_errors, redact
 from hub.assets import AssetError, assets_present, fetch_assets
-from hub.cli_accounts import token
-from hub.cli_backup import backup, restore
-from hub.cli_documents import documents
-from hub.cli_errors import (
-    BadDatabaseURL,
-    DatabaseUnreachable,
-    PortInUse,
-    SchemaNotMigrated,
-    fail,
-    friendly_errors,
-    redact,
-)
 from hub.db import migrate as run_migrations
 from hub.db import tortoise_config
-from hub.health import migrations_on_disk, ping_database, schema_status
-from hub.runtime import Runtime
-from hub.settings import Settings, load_settings
+from hub.db_status import migrations_on_disk, schema_status
+from hub.settings import Settings, get_settings, load_settings
 
 if TYPE_CHECKING:
     from seeds.loader import SeedReport
 
+# LAZY: the commands import the models, the services and the server (pypinyin, argon2,
+# prometheus…: about 1.4 s) inside their bodies, so that `linju --help`, `migrate` and
+# the other light commands start in a fraction of a second.
 DEMO_DATABASE_URL = Settings.database_url  # the default SQLite file, linju.db
-CONNECT_TIMEOUT = 10.0  # seconds the CLI waits for the database to answer
-SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
+SCHEMA_FILE = Path(__file__).resolve().parents[3] / "schema" / "schema.graphql"
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def check_sqlite_folder(url: str) -> None:
-    """A SQLite file's folder must exist: aiosqlite fails on it messily (and migrate hangs)."""
-    if not url.startswith("sqlite"):
-        return
-    from tortoise.backends.base.config_generator import expand_db_url
-
-    path = expand_db_url(url)["credentials"].get("file_path", "")
-    folder = Path(path).parent
-    if path and path != ":memory:" and not folder.is_dir():
-        raise DatabaseUnreachable(url, FileNotFoundError(f"目录不存在 (no such folder) {folder}"))
-
-
-@asynccontextmanager
-async def hub_database(settings: Settings, *, require_schema: bool = True) -> AsyncIterator[None]:
-    """The ORM for one command, in a context of its own (no process-wide state), its
-    connections reporting to a Runtime of the command's: its writes bump the shared data
-    versions too, so that running servers hear of them (a revoked token stops within a
-    second, cached answers go)."""
-    runtime = Runtime.for_command(settings)
-    async with TortoiseContext() as ctx:
-        try:
-            check_sqlite_folder(settings.database_url)
-            await ctx.init(config=runtime.orm_config())
-        except ConfigurationError as exc:
-            raise BadDatabaseURL(settings.database_url, exc) from exc
-        try:
-            await ping_database(timeout=CONNECT_TIMEOUT)
-        except (OSError, TimeoutError, DBConnectionError, OperationalError) as exc:
-            raise DatabaseUnreachable(settings.database_url, exc) from exc
-        if require_schema:
-            status = await schema_status(timeout=CONNECT_TIMEOUT)
-            if not status.up_to_date:
-                raise SchemaNotMigrated(status)
-        try:
-            yield
-        finally:
-            await runtime.close()
 
 
 def ensure_port_free(host: str, port: int) -> None:
@@ -143,8 +96,8 @@ def display_host(host: str) -> str:
 
 
 def run_server(host: str, port: int, *, workers: int = 1, reload: bool = False) -> None:
-    from hub import serving
-    from hub.settings import get_settings
+    # Imported here, not at the top: see LAZY below the imports.
+    from hub.app import serving
 
     get_settings.cache_clear()  # the factory reads the environment as it is now
     serving.run(get_settings(), host, port, workers=workers, reload=reload)
@@ -170,7 +123,8 @@ def main() -> None:
 @friendly_errors
 def serve(host: str | None, port: int | None, workers: int, reload: bool) -> None:
     """Serve the hub with uvicorn (migrate first: `linju migrate`)."""
-    from hub.serving import serve_refusal, shared_state_warning
+    # Imported here, not at the top: see LAZY below the imports.
+    from hub.app.serving import serve_refusal, shared_state_warning
 
     settings = load_settings()
     if refusal := serve_refusal(settings, workers=workers, reload=reload):
@@ -187,10 +141,11 @@ def serve(host: str | None, port: int | None, workers: int, reload: bool) -> Non
 
 async def _check_ready(settings: Settings) -> None:
     """The database, the broker and the shared Redis all answer: fail in one line if not."""
-    async with hub_database(settings):
-        pass
+    # Imported here, not at the top: see LAZY below the imports.
     from hub.broker import BrokerError, running_broker
 
+    async with hub_database(settings):
+        pass
     try:
         async with running_broker(settings):
             pass
@@ -201,6 +156,7 @@ async def _check_ready(settings: Settings) -> None:
 
 
 async def _check_redis(url: str) -> None:
+    # Imported here, not at the top: see LAZY below the imports.
     from redis.exceptions import RedisError
 
     from hub.shared import close_shared_redis, shared_redis
@@ -256,6 +212,7 @@ def demo(host: str | None, port: int | None, database_url: str) -> None:
 
 
 async def _seed_demo(settings: Settings) -> str:
+    # Imported here, not at the top: see LAZY below the imports.
     from hub.services.accounts import ensure_demo_accounts
 
     async with hub_database(settings):
@@ -271,6 +228,8 @@ async def _seed_demo(settings: Settings) -> str:
 
 async def _load_demo(*, scale: int, seed: int) -> SeedReport:
     try:
+        # Imported here: the demo generator (names, addresses, tables) only for
+        # `linju seed` / `linju demo`, not for every command.
         from seeds.loader import load_demo
     except ImportError as exc:
         fail(f"演示数据模块不可用 (seeds.loader missing): {exc}")
@@ -324,8 +283,6 @@ def makemigrations(name: str | None, check: bool) -> None:
 
 async def detect_model_changes() -> list[Any]:
     """Tortoise's autodetector: the migrations the models need beyond those committed."""
-    from tortoise.migrations.autodetector import MigrationAutodetector
-
     # No real database is needed to compare models with migration files.
     config = tortoise_config(Settings(database_url="sqlite://:memory:"))
     async with TortoiseContext() as ctx:
@@ -373,8 +330,10 @@ def createuser(
     generate: bool,
 ) -> None:
     """Create an account; the password is prompted twice, or generated with --generate."""
+    # Imported here, not at the top: see LAZY below the imports.
     from hub.enums import Role
     from hub.passwords import generate_password
+    from hub.services.accounts import scope_errors
 
     account = NewAccount(
         username=username,
@@ -384,8 +343,6 @@ def createuser(
         unit=unit,
         display_name=display_name,
     )
-    from hub.services.accounts import scope_errors
-
     if bag := scope_errors(
         role=account.role,
         has_street=bool(street),
@@ -409,6 +366,7 @@ def createuser(
 
 async def _find_by_name(model: Any, name: str, label: str) -> Any:
     """The one record of ``model`` with this name, in either script."""
+    # Imported here, not at the top: see LAZY below the imports.
     from hub.search import fold
 
     rows = await model.filter(name=name)
@@ -440,6 +398,7 @@ class NewAccount:
 
 async def _create_account(settings: Settings, new: NewAccount, password: str | None) -> None:
     """Through the account service (scope rules, audit); with no password, only check."""
+    # Imported here, not at the top: see LAZY below the imports.
     from hub.models import CoBuildingUnit, Community, Street
     from hub.services.accounts import check_new_account, create_account
     from hub.services.errors import ServiceError
@@ -479,6 +438,8 @@ async def _create_account(settings: Settings, new: NewAccount, password: str | N
 @friendly_errors
 def export_schema(output: Path, check: bool) -> None:
     """Write the GraphQL schema (SDL) that frontend teams build against."""
+    # Imported here: building every GraphQL type takes about a second, and only
+    # export-schema needs it.
     from schema.build import export_sdl
 
     sdl = export_sdl(load_settings())
@@ -507,7 +468,3 @@ main.add_command(token)
 main.add_command(backup)
 main.add_command(restore)
 main.add_command(documents)
-
-
-if __name__ == "__main__":  # python -m hub.cli
-    main(prog_name="linju")

@@ -7,7 +7,8 @@ import datetime as dt
 
 import click
 
-from hub.cli_errors import fail, friendly_errors
+from hub.app.cli.database import hub_database
+from hub.app.cli.errors import fail, friendly_errors
 from hub.settings import load_settings
 
 
@@ -31,7 +32,7 @@ def token() -> None:
 @friendly_errors
 def create_token(username: str, name: str, expires_days: int | None) -> None:
     """Create a token for USERNAME and print it once."""
-    from hub.cli import hub_database
+    # Imported here, not at the top: see LAZY in hub/app/cli/__init__.py.
     from hub.models import User
     from hub.services import auth
 
@@ -56,7 +57,7 @@ def create_token(username: str, name: str, expires_days: int | None) -> None:
 @friendly_errors
 def list_tokens(username: str | None) -> None:
     """List tokens (of USERNAME, or all): id, user, name, prefix, last use, state."""
-    from hub.cli import hub_database
+    # Imported here, not at the top: see LAZY in hub/app/cli/__init__.py.
     from hub.services import accounts
 
     async def run() -> list[str]:
@@ -86,7 +87,7 @@ def list_tokens(username: str | None) -> None:
 @friendly_errors
 def revoke_token(token_id: int) -> None:
     """Revoke the token with this id (see `linju token list`)."""
-    from hub.cli import hub_database
+    # Imported here, not at the top: see LAZY in hub/app/cli/__init__.py.
     from hub.models import ApiToken
     from hub.services import auth
 

@@ -16,10 +16,8 @@ stack: no request id, access log or metrics for what a kubelet asks every few se
 from __future__ import annotations
 
 import asyncio
-import pkgutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import orjson
 from starlette.requests import Request
@@ -29,57 +27,32 @@ from tortoise.connection import get_connection
 from tortoise.migrations.recorder import MigrationRecorder
 
 import hub
-import hub.migrations
-from hub.db import APP_LABEL, applied_migrations
+from hub import db_status
+from hub.db import APP_LABEL
+from hub.db_status import (
+    PROBE_TIMEOUT,
+    SchemaStatus,
+    migrations_on_disk,
+    ping_database,
+    schema_status,
+)
 
-PROBE_TIMEOUT = 3.0  # seconds; a health check must answer quickly even when the DB hangs
+__all__ = [
+    "PROBE_TIMEOUT",
+    "READY_TTL",
+    "Probes",
+    "Readiness",
+    "SchemaStatus",
+    "applied_now",
+    "healthz",
+    "migrations_on_disk",
+    "ping_database",
+    "schema_status",
+]
+
 # Seconds a readiness answer is kept. A check is one statement, and on PostgreSQL the
 # pool's reset of the connection is a second round trip: at most one a second in all.
 READY_TTL = 2.0
-
-
-def migrations_on_disk() -> list[str]:
-    """Names of the committed migrations, oldest first."""
-    return sorted(
-        name
-        for _, name, is_pkg in pkgutil.iter_modules(hub.migrations.__path__)
-        if not is_pkg and name[0] not in "_~"
-    )
-
-
-@dataclass
-class SchemaStatus:
-    """The applied migrations against those on disk."""
-
-    applied: list[str]
-    on_disk: list[str]
-
-    @property
-    def current(self) -> str | None:
-        return max(self.applied) if self.applied else None
-
-    @property
-    def latest(self) -> str | None:
-        return self.on_disk[-1] if self.on_disk else None
-
-    @property
-    def pending(self) -> list[str]:
-        done = set(self.applied)
-        return [name for name in self.on_disk if name not in done]
-
-    @property
-    def up_to_date(self) -> bool:
-        return not self.pending
-
-
-async def ping_database(timeout: float = PROBE_TIMEOUT) -> None:
-    """Run ``SELECT 1`` on the default connection; raises when the database does not answer."""
-    await asyncio.wait_for(get_connection("default").execute_query("SELECT 1"), timeout)
-
-
-async def schema_status(timeout: float = PROBE_TIMEOUT) -> SchemaStatus:
-    applied = await asyncio.wait_for(applied_migrations(), timeout)
-    return SchemaStatus(applied=applied, on_disk=migrations_on_disk())
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -95,7 +68,8 @@ async def healthz(request: Request) -> JSONResponse:
         # The class name only: the message may carry host names or credentials.
         database["error"] = type(exc).__name__
         body["database"] = database
-        body["schema"] = {"applied": None, "latest": migrations_on_disk()[-1], "upToDate": False}
+        latest = db_status.migrations_on_disk()[-1]
+        body["schema"] = {"applied": None, "latest": latest, "upToDate": False}
         return JSONResponse(body, status_code=503, headers={"cache-control": "no-store"})
     body["status"] = "ok" if status.up_to_date else "degraded"
     body["database"] = database
@@ -157,7 +131,7 @@ class Readiness:
             database = {"reachable": False, "error": type(exc).__name__}
             answer = 503, orjson.dumps({"status": "unavailable", "database": database})
         else:
-            status = SchemaStatus(applied=applied, on_disk=migrations_on_disk())
+            status = SchemaStatus(applied=applied, on_disk=db_status.migrations_on_disk())
             body = {
                 "status": "ready" if status.up_to_date else "migrations pending",
                 "database": {"reachable": True},

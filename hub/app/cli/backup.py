@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
+from hub.app.cli.errors import fail, friendly_errors, redact
 from hub.backup import BackupError, check_backup, create_backup, restore_backup
-from hub.cli_errors import fail, friendly_errors, redact
 from hub.settings import load_settings
 
 

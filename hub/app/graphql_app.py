@@ -11,7 +11,7 @@ What this adds to strawberry's own Starlette app (checked against strawberry 0.3
   ``{"errors": [{"message": ...}]}``, never a plain-text or Python message;
 - the IDE page is our own template loading GraphiQL from /static, never from a CDN;
 - the body is read strictly (orjson: UTF-8 only, nesting and size bounded, see
-  ``schema.input_values``); anything malformed, multipart parts included, is a 400
+  ``resolvers.input_values``); anything malformed, multipart parts included, is a 400
   with code ``BAD_USER_INPUT``, never a 500;
 - file uploads follow the GraphQL multipart request spec (``importMembers``). Such a
   request is a "simple" cross-site request a browser sends without asking, so it must
@@ -21,7 +21,7 @@ What this adds to strawberry's own Starlette app (checked against strawberry 0.3
   ``{"Authorization": "Bearer …"}`` (browsers cannot set headers on a WebSocket); a bad
   token closes the connection with 4403. Messages are text frames; the credential is
   checked again before every operation and event, and operations obey the rate limits
-  (hub.sockets).
+  (hub.app.sockets).
 """
 
 from __future__ import annotations
@@ -60,20 +60,20 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from hub import assets
 from hub.access import Viewer
+from hub.app.fast_lane import COMPILED_FAILED, LANE_TRIED, LOOKED, FastLane
+from hub.app.sockets import HubTransportWSHandler, SocketSession, TextWebSocketAdapter
 from hub.cache import response_cache
 from hub.documents_gate import DocumentGate, DocumentRefused
 from hub.enums import Role
-from hub.fast_lane import COMPILED_FAILED, LANE_TRIED, LOOKED, FastLane
 from hub.limits.sockets import AccountCaps, SocketRateLimit
 from hub.request_viewer import read_viewer
 from hub.services import auth
 from hub.settings import Settings
-from hub.sockets import HubTransportWSHandler, SocketSession, TextWebSocketAdapter
 from resolvers.context import Context, build_context
+from resolvers.errors import ErrorCode
+from resolvers.input_values import MAX_INPUT_DEPTH, MAX_INPUT_NODES, measure
 from resolvers.loaders import DataLoaders
 from schema.compiled import ReadPath
-from schema.errors import ErrorCode
-from schema.input_values import MAX_INPUT_DEPTH, MAX_INPUT_NODES, measure
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -95,7 +95,7 @@ MULTIPART_SHAPE = (
 
 # on_ws_connect's answer for an ack without payload (strawberry types UNSET as Any).
 NO_ACK_PAYLOAD: UnsetType = UNSET
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
 
 # Headers that make a browser send a CORS preflight: one must come with an upload.
 PREFLIGHT_HEADERS = ("graphql-preflight", "apollo-require-preflight", "x-apollo-operation-name")

@@ -22,6 +22,7 @@ from typing import Any
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from hub.observability import metrics_for_workers, uvicorn_log_config
 from hub.settings import Settings
 
 APP = "hub.app:create_app"
@@ -84,8 +85,6 @@ def _installed(module: str) -> bool:
 
 
 def uvicorn_options(settings: Settings, host: str, port: int) -> dict[str, Any]:
-    from hub.observability import uvicorn_log_config
-
     return {
         "factory": True,
         "host": host,
@@ -110,8 +109,6 @@ def run(
     settings: Settings, host: str, port: int, *, workers: int = 1, reload: bool = False
 ) -> None:
     """Serve until SIGTERM or Ctrl-C; returns (exit 0) after a graceful shutdown."""
-    from hub.observability import metrics_for_workers
-
     options = uvicorn_options(settings, host, port)
     signal.signal(signal.SIGTERM, _exit_cleanly)
     if workers > 1 and not reload:

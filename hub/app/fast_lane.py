@@ -59,7 +59,7 @@ from hub.observability.metrics import (
 from hub.request_viewer import read_viewer
 from hub.services.auth import AuthError
 from hub.settings import Settings
-from schema.input_values import measure
+from resolvers.input_values import measure
 
 if TYPE_CHECKING:
     from resolvers.compiler.plan import Plan

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from hub.cli_errors import fail, friendly_errors
+from hub.app.cli.errors import fail, friendly_errors
 from hub.settings import load_settings
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def documents() -> None:
 
 
 def _register(paths: Sequence[Path], client: str, client_version: str, prune: bool) -> None:
-    from hub.cli import hub_database
+    from hub.app.cli.database import hub_database
     from hub.models import TrustedDocument
     from hub.services import documents as service
     from schema.documents import registration_limits
@@ -130,7 +130,7 @@ def sync(sources: tuple[Path, ...], client: str, client_version: str, prune: boo
 @friendly_errors
 def list_documents(client: str | None, show_all: bool) -> None:
     """Registered documents: id, client, operations, requests, errors, last use."""
-    from hub.cli import hub_database
+    from hub.app.cli.database import hub_database
     from hub.models import TrustedDocument
 
     async def run() -> list[TrustedDocument]:
@@ -159,7 +159,7 @@ def list_documents(client: str | None, show_all: bool) -> None:
 @friendly_errors
 def retire(document_id: str) -> None:
     """Retire DOCUMENT_ID (sha256:<hex>): trusted mode stops running it."""
-    from hub.cli import hub_database
+    from hub.app.cli.database import hub_database
     from hub.services import documents as service
     from hub.services.errors import ServiceError
 
@@ -184,7 +184,7 @@ def check(sdl_file: Path) -> None:
     """List every registered document SDL_FILE would break; exit 1 when any."""
     from graphql import GraphQLError, build_schema
 
-    from hub.cli import hub_database
+    from hub.app.cli.database import hub_database
     from hub.services import documents as service
 
     try:

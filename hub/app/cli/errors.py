@@ -17,8 +17,20 @@ import click
 from tortoise.exceptions import ConfigurationError, OperationalError
 
 from hub.assets import AssetError
-from hub.health import SchemaStatus
+from hub.db_status import BadDatabaseURL, DatabaseUnreachable, SchemaNotMigrated
 from hub.settings import Settings, SettingsError
+
+__all__ = [
+    "BadDatabaseURL",
+    "DatabaseUnreachable",
+    "HubCLIError",
+    "PortInUse",
+    "SchemaNotMigrated",
+    "describe",
+    "fail",
+    "friendly_errors",
+    "redact",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,24 +46,6 @@ class PortInUse(Exception):
     def __init__(self, host: str, port: int) -> None:
         super().__init__(f"{host}:{port}")
         self.host, self.port = host, port
-
-
-class DatabaseUnreachable(Exception):
-    def __init__(self, url: str, cause: BaseException) -> None:
-        super().__init__(str(cause))
-        self.url, self.cause = url, cause
-
-
-class BadDatabaseURL(Exception):
-    def __init__(self, url: str, cause: BaseException) -> None:
-        super().__init__(str(cause))
-        self.url, self.cause = url, cause
-
-
-class SchemaNotMigrated(Exception):
-    def __init__(self, status: SchemaStatus) -> None:
-        super().__init__(", ".join(status.pending))
-        self.status = status
 
 
 def redact(url: str) -> str:

@@ -7,31 +7,21 @@ reaches the client unchanged. Any other exception is masked by
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 from graphql import GraphQLError
 
+from hub.services.errors import ErrorCode
 
-class ErrorCode(StrEnum):
-    """Values of ``extensions.code`` in GraphQL error responses."""
-
-    # The request itself is malformed or names something the schema lacks.
-    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
-    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
-    # A value the client sent cannot be used (bad id, bad filter, bad variable).
-    BAD_USER_INPUT = "BAD_USER_INPUT"
-    UNAUTHENTICATED = "UNAUTHENTICATED"
-    FORBIDDEN = "FORBIDDEN"
-    NOT_FOUND = "NOT_FOUND"
-    # Optimistic concurrency: the record changed since the client read it.
-    CONFLICT = "CONFLICT"
-    # Refused before execution: too deep, too many aliases or tokens, too costly.
-    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
-    # The database cancelled a statement that ran past LINJU_STATEMENT_TIMEOUT_MS.
-    QUERY_TIMEOUT = "QUERY_TIMEOUT"
-    # Masked unexpected error; ``extensions.errorId`` points to the server log.
-    INTERNAL = "INTERNAL"
+__all__ = [
+    "QUERY_CANCELED",
+    "ErrorCode",
+    "UserError",
+    "error_code",
+    "is_statement_timeout",
+    "user_error",
+    "with_code",
+]
 
 
 class UserError(GraphQLError):
