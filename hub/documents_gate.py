@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import logging
 import time
 from collections import OrderedDict
@@ -57,6 +58,10 @@ FLUSH_SECONDS = 10.0  # how often counts are added to the stored ones
 ADHOC = "adhoc"
 ID_LABEL_CHARS = 12
 
+# How a GET by document id may be cached (hub.app: the full path and the fast lane):
+# PUBLIC (anonymous, no errors), PRIVATE (a signed-in viewer) or FAILED.
+PUBLIC, PRIVATE, FAILED = "public", "private", "failed"
+
 
 class DocumentRefused(Exception):
     """The request names no document it may run: a GraphQL error with ``code``."""
@@ -81,6 +86,15 @@ class Known:
 
 
 @dataclass(frozen=True, slots=True)
+class Named:
+    """The document a request names by its text alone: the id to look up, and whether
+    the client named it by id (else it sent the text, in trusted mode)."""
+
+    hex_id: str
+    by_id: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Resolved:
     """What the request runs: the text, the registered document it is (if any), and
     whether the client named it by id or hash rather than sending it."""
@@ -102,6 +116,7 @@ class DocumentGate:
         self._usage: dict[str, list[Any]] = {}  # id → [requests, errors, last use]
         self._flushed = time.monotonic()
         self._flushing: asyncio.Task[None] | None = None
+        self._adhoc = labelled(DOCUMENT_REQUESTS, ADHOC, ADHOC) if settings.metrics else None
 
     # ------------------------------------------------------------ lookups
 
@@ -160,13 +175,49 @@ class DocumentGate:
     ) -> Resolved:
         """The document this request runs, or :class:`DocumentRefused`."""
         persisted = extensions.get("persistedQuery") if extensions else None
-        if document_id is not None:
-            return await self._by_document_id(query, document_id)
-        if persisted is not None:
+        if document_id is None and persisted is not None:
             return await self._persisted_query(query, persisted, viewer)
-        if query is None or not self.trusted:
+        named = self.name(query=query, document_id=document_id)
+        if named is None:
             return Resolved(query, None, by_id=False)
-        known = await self.lookup(service.document_hash(query))
+        return await self.settle(named, query=query, viewer=viewer)
+
+    def name(self, *, query: str | None, document_id: str | None) -> Named | None:
+        """What a request without ``persistedQuery`` names, from its text alone (the same
+        each time it is sent: the fast lane keeps it per body); None when nothing needs
+        looking up (an ad-hoc document in open mode). :class:`DocumentRefused` for a
+        malformed ``documentId`` or one sent with ``query``."""
+        if document_id is not None:
+            if query is not None:
+                raise DocumentRefused(
+                    "documentId 与 query 只能发送其一 (send either documentId or query, not both)",
+                    BAD_USER_INPUT,
+                )
+            hex_id = service.parse_document_id(document_id)
+            if hex_id is None or not document_id.startswith(service.PREFIX):
+                raise DocumentRefused(
+                    f"documentId 须为 sha256:<64位十六进制> (documentId must be sha256:<hex>, "
+                    f"got {document_id[:80]!r})",
+                    BAD_USER_INPUT,
+                )
+            return Named(hex_id, by_id=True)
+        if query is None or not self.trusted:
+            return None
+        return Named(service.document_hash(query), by_id=False)
+
+    async def settle(self, named: Named, *, query: str | None, viewer: Viewer) -> Resolved:
+        """The registered document ``named`` is, now (a retirement takes effect within
+        ``KNOWN_SECONDS``), or :class:`DocumentRefused`: unknown or retired ids, ad-hoc
+        documents in trusted mode (but an ADMIN's when allowed)."""
+        known = await self.lookup(named.hex_id)
+        if named.by_id:
+            if known is None:
+                raise DocumentRefused(
+                    f"未登记或已停用的文档 (no registered trusted document "
+                    f"{service.PREFIX}{named.hex_id})",
+                    PERSISTED_DOCUMENT_NOT_FOUND,
+                )
+            return Resolved(known.text, known, by_id=True)
         if known is not None or (viewer.is_admin and self.settings.documents_admin_adhoc):
             return Resolved(query, known, by_id=False)
         raise DocumentRefused(
@@ -175,27 +226,6 @@ class DocumentGate:
             "`linju documents sync`)",
             TRUSTED_DOCUMENT_REQUIRED,
         )
-
-    async def _by_document_id(self, query: str | None, document_id: str) -> Resolved:
-        if query is not None:
-            raise DocumentRefused(
-                "documentId 与 query 只能发送其一 (send either documentId or query, not both)",
-                BAD_USER_INPUT,
-            )
-        hex_id = service.parse_document_id(document_id)
-        if hex_id is None or not document_id.startswith(service.PREFIX):
-            raise DocumentRefused(
-                f"documentId 须为 sha256:<64位十六进制> (documentId must be sha256:<hex>, "
-                f"got {document_id[:80]!r})",
-                BAD_USER_INPUT,
-            )
-        known = await self.lookup(hex_id)
-        if known is None:
-            raise DocumentRefused(
-                f"未登记或已停用的文档 (no registered trusted document {service.PREFIX}{hex_id})",
-                PERSISTED_DOCUMENT_NOT_FOUND,
-            )
-        return Resolved(known.text, known, by_id=True)
 
     async def _persisted_query(
         self, query: str | None, persisted: object, viewer: Viewer
@@ -246,6 +276,10 @@ class DocumentGate:
 
     def count(self, known: Known | None, *, failed: bool) -> None:
         """One request of ``known`` (None: an ad-hoc document), answered with errors or not."""
+        if known is None and not failed:  # most requests in open mode: one increment
+            if self._adhoc is not None:
+                self._adhoc.inc()
+            return
         if self.settings.metrics:
             labels = (known.label, known.client_name) if known else (ADHOC, ADHOC)
             labelled(DOCUMENT_REQUESTS, *labels).inc()
@@ -276,3 +310,25 @@ class DocumentGate:
             )
         except Exception:  # counts are a hint: never fail a request or a shutdown for them
             logger.exception("could not store trusted document usage")
+
+
+def by_id_headers(
+    answer: str, *, status: int, body: bytes, if_none_match: str, max_age: int
+) -> tuple[dict[str, str], bool]:
+    """The caching headers of the answer to a GET by document id, and whether the
+    client's copy (``If-None-Match``) is current (a 304). Shared caches may keep an
+    error-free answer to an anonymous viewer; never a signed-in viewer's, whose data may
+    be private, nor an answer with errors."""
+    if answer == PRIVATE:
+        return {"cache-control": "private, no-store"}, False
+    if answer != PUBLIC or status != 200:
+        return {"cache-control": "no-store"}, False
+    # Weak: the same answer gzipped or not (GzipWhenAccepted) is one representation.
+    etag = f'W/"{hashlib.sha256(body).hexdigest()[:32]}"'
+    headers = {
+        "cache-control": f"public, max-age={max(max_age, 0)}",
+        "etag": etag,
+        "vary": "Accept, Authorization",
+    }
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return headers, etag.removeprefix("W/") in tags or "*" in tags

@@ -38,9 +38,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from graphql import GraphQLError
 from starlette.datastructures import QueryParams
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -49,6 +51,16 @@ from strawberry.types import ExecutionResult
 
 from hub.access.viewer import Viewer
 from hub.cache import ResponseCache, response_cache
+from hub.documents_gate import (
+    FAILED,
+    PRIVATE,
+    PUBLIC,
+    DocumentGate,
+    DocumentRefused,
+    Known,
+    Named,
+    by_id_headers,
+)
 from hub.observability.metrics import (
     CACHE_LOOKUPS,
     GRAPHQL_OPERATIONS,
@@ -66,6 +78,8 @@ if TYPE_CHECKING:
     from schema.compiled import ReadPath
 
 JSON = b"application/json"
+GRAPHQL_RESPONSE_JSON = b"application/graphql-response+json"
+IF_NONE_MATCH = b"if-none-match"
 CONTENT_TYPE = b"content-type"
 ACCEPT = b"accept"
 CACHE_HEADER = b"x-linju-cache"
@@ -78,7 +92,8 @@ COMPILED_FAILED = "linju.compiled_failed"
 # Set when FastLaneStep asked the lane already: the endpoint goes down its full path.
 LANE_TRIED = "linju.lane_tried"
 
-Request = tuple[str, dict[str, Any] | None, str | None]
+# query (None: named by documentId), variables, operationName, documentId
+Request = tuple[str | None, dict[str, Any] | None, str | None, str | None]
 
 
 def _handover(messages: list[Message], receive: Receive) -> Receive:
@@ -164,10 +179,13 @@ class _Known:
     """One request body (or query string) that is a plain operation: its parts, and
     what they come to for each viewer that sent it."""
 
-    __slots__ = ("request", "viewers")
+    __slots__ = ("named", "request", "viewers")
 
-    def __init__(self, request: Request) -> None:
+    def __init__(self, request: Request, named: Named | None) -> None:
         self.request = request  # (shared by the requests: read only, as the lane does)
+        # The trusted document it names (hub.documents_gate): None when nothing is
+        # looked up (an ad-hoc document in open mode).
+        self.named = named
         self.viewers: dict[int, _Ready] = {}
 
 
@@ -181,6 +199,7 @@ class FastLane:
         schema: Any,
         settings: Settings,
         read_path: ReadPath,
+        documents: DocumentGate,
         negotiate: Callable[[str | None], str],
         encode: Callable[[object], bytes],
         max_depth: int,
@@ -189,6 +208,7 @@ class FastLane:
         self.schema = schema
         self.settings = settings
         self.read_path = read_path
+        self.documents = documents
         self.negotiate = negotiate
         self.encode = encode
         self.max_depth = max_depth
@@ -206,18 +226,19 @@ class FastLane:
         use (the original one, or one replaying what was read)."""
         if not self.settings.response_cache and self.read_path.mode != "compiled":
             return receive  # nothing this lane could answer
-        if self.settings.documents == "trusted":
-            return receive  # which documents may run: hub.documents_gate, on the full path
         method = scope["method"]
         if method not in ("GET", "POST"):
             return receive
         content_type: bytes | None = None
         accept: bytes | None = None
+        if_none_match: bytes | None = None
         for name, value in scope["headers"]:
             if name == CONTENT_TYPE and content_type is None:
                 content_type = value
             elif name == ACCEPT and accept is None:
                 accept = value
+            elif name == IF_NONE_MATCH and if_none_match is None:
+                if_none_match = value
         if method == "POST":
             if content_type is None or _media_type(content_type) != JSON:
                 return receive
@@ -240,14 +261,27 @@ class FastLane:
             known = self._known(self._gotten, scope["query_string"], self._parse_get)
         if known is None:
             return _handover(messages, receive)
-        query, variables, operation_name = known.request
+        query, variables, operation_name, _ = known.request
+        document: Known | None = None  # the registered document it runs, if any
+        by_id = False
+        if known.named is not None:
+            try:
+                resolved = await self.documents.settle(known.named, query=query, viewer=viewer)
+            except DocumentRefused as refused:
+                self.documents.count(None, failed=True)
+                await self._refuse(send, accept, refused)
+                return None
+            query, document, by_id = resolved.query, resolved.known, resolved.by_id
+        assert query is not None
+        # A GET by document id: its caching headers (hub.documents_gate.by_id_headers).
+        cacheable = by_id and method == "GET"
         state = scope.setdefault("state", {})
         cache = self._cache
         if cache is None or cache.closed:  # a test or a reload closes and replaces it
             cache = self._cache = response_cache(self.settings)
         ready = known.viewers.get(id(viewer))
         if ready is None or ready.viewer is not viewer:
-            ready = self._ready(known, viewer, cache)
+            ready = self._ready(known, query, viewer, cache)
         if cache.enabled and ready.cache_key is not None:
             stored = await cache.stored_answer(
                 ready.cache_key,
@@ -255,7 +289,11 @@ class FastLane:
                 keep=lambda looked: state.__setitem__(LOOKED, looked),
             )
             if stored is not None:
-                await self._send(send, accept, stored, b"hit")
+                self.documents.count(document, failed=False)
+                if cacheable:
+                    await self._send_by_id(send, accept, stored, b"hit", viewer, if_none_match)
+                else:
+                    await self._send(send, accept, stored, b"hit")
                 return None
         read_path = self.read_path
         if read_path.mode != "compiled":
@@ -274,13 +312,19 @@ class FastLane:
             if ready.operations is not None:
                 ready.operations.inc()
                 ready.seconds.observe(time.perf_counter() - started)
-            await self._send(send, accept, ready.answer, b"bypass")
+            self.documents.count(document, failed=False)
+            if cacheable:
+                await self._send_by_id(send, accept, ready.answer, b"bypass", viewer, if_none_match)
+            else:
+                await self._send(send, accept, ready.answer, b"bypass")
             return None
+
+        text = query
 
         async def run() -> ExecutionResult:
             result = await read_path.answer(
                 plan,
-                query=query,
+                query=text,
                 variables=variables,
                 operation_name=operation_name,
                 viewer=viewer,
@@ -313,7 +357,14 @@ class FastLane:
         outcome = outcomes[-1]
         if outcome == "bypass" and all(s.constant is not None for s in plan.statements):
             self._remember_constant(ready, plan, body)
-        await self._send(send, accept, body, outcome.encode())
+        failed = bool(result.errors)
+        self.documents.count(document, failed=failed)
+        if cacheable:
+            await self._send_by_id(
+                send, accept, body, outcome.encode(), viewer, if_none_match, failed=failed
+            )
+        else:
+            await self._send(send, accept, body, outcome.encode())
         return None
 
     def _known(
@@ -327,15 +378,20 @@ class FastLane:
         if known is not _UNPLANNED:
             return known  # type: ignore[no-any-return]
         request = parse(raw)
-        known = _Known(request) if request is not None else None
+        made: _Known | None = None
+        if request is not None:
+            query, _, _, document_id = request
+            # (a malformed documentId, or one with a query: the full path refuses it)
+            with suppress(DocumentRefused):
+                made = _Known(request, self.documents.name(query=query, document_id=document_id))
         if len(raw) <= MAX_KNOWN_BYTES:
             if len(seen) >= MAX_KNOWN:
                 del seen[next(iter(seen))]  # the oldest first
-            seen[raw] = known
-        return known
+            seen[raw] = made
+        return made
 
-    def _ready(self, known: _Known, viewer: Viewer, cache: ResponseCache) -> _Ready:
-        query, variables, operation_name = known.request
+    def _ready(self, known: _Known, query: str, viewer: Viewer, cache: ResponseCache) -> _Ready:
+        _, variables, operation_name, _ = known.request
         key = (
             cache.read_key(
                 schema=self.schema,
@@ -362,26 +418,77 @@ class FastLane:
             ready.seconds = labelled(GRAPHQL_SECONDS, label)
         ready.answer = body
 
-    async def _send(self, send: Send, accept: bytes | None, body: bytes, outcome: bytes) -> None:
-        """A 200 with the full path's headers, in its order."""
+    def _content_type(self, accept: bytes | None) -> bytes:
+        """The answer's Content-Type for this Accept, as the full path negotiates it."""
         content_type = self._content_types.get(accept)
         if content_type is None:
             media_type = self.negotiate(accept.decode("latin-1") if accept is not None else None)
             content_type = f"{media_type}; charset=utf-8".encode()
             if len(self._content_types) < MAX_ACCEPT_VALUES:
                 self._content_types[accept] = content_type
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-length", str(len(body)).encode()),
-                    (CONTENT_TYPE, content_type),
-                    (CACHE_HEADER, outcome),
-                ],
-            }
-        )
+        return content_type
+
+    async def _send(
+        self,
+        send: Send,
+        accept: bytes | None,
+        body: bytes,
+        outcome: bytes | None,
+        *,
+        status: int = 200,
+        extra: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        """An answer with the full path's headers, in its order."""
+        headers = [
+            (b"content-length", str(len(body)).encode()),
+            (CONTENT_TYPE, self._content_type(accept)),
+        ]
+        if outcome is not None:
+            headers.append((CACHE_HEADER, outcome))
+        if extra:
+            headers.extend(extra)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+    async def _send_by_id(
+        self,
+        send: Send,
+        accept: bytes | None,
+        body: bytes,
+        outcome: bytes,
+        viewer: Viewer,
+        if_none_match: bytes | None,
+        *,
+        failed: bool = False,
+    ) -> None:
+        """The answer to a GET by document id, with the full path's caching headers (or
+        its 304, which has no other header)."""
+        answer = PRIVATE if viewer.is_authenticated else FAILED if failed else PUBLIC
+        headers, current = by_id_headers(
+            answer,
+            status=200,
+            body=body,
+            if_none_match=if_none_match.decode("latin-1") if if_none_match is not None else "",
+            max_age=self.settings.documents_max_age_seconds,
+        )
+        extra = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        if current:
+            await send({"type": "http.response.start", "status": 304, "headers": extra})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await self._send(send, accept, body, outcome, extra=extra)
+
+    async def _refuse(self, send: Send, accept: bytes | None, refused: DocumentRefused) -> None:
+        """A document the gate refuses, answered as the full path answers it: a request
+        error (400 and no ``data`` under graphql-response+json)."""
+        content_type = self._content_type(accept)
+        error = GraphQLError(refused.message, extensions={"code": refused.code})
+        data = process_result(ExecutionResult(data=None, errors=[error]))
+        status = 200
+        if content_type.startswith(GRAPHQL_RESPONSE_JSON):
+            data.pop("data", None)
+            status = 400
+        await self._send(send, accept, self.encode(data), None, status=status)
 
     def _parse_post(self, body: bytes) -> Request | None:
         try:
@@ -415,19 +522,24 @@ class FastLane:
 
 
 def _plain(query: object, variables: object, data: Any) -> Request | None:
-    """The request's parts when it is one plain operation, else None."""
+    """The request's parts when it is one plain operation (its own text, or a trusted
+    document's ``documentId``), else None. Apollo's persisted queries go down the full
+    path (hub.documents_gate)."""
     operation_name = data.get("operationName")
     extensions = data.get("extensions")
+    document_id = data.get("documentId")
     if (
-        not isinstance(query, str)
+        not isinstance(query, str | None)
         or not isinstance(variables, dict | None)
         or not isinstance(operation_name, str | None)
         or not isinstance(extensions, dict | None)
         or (extensions is not None and "persistedQuery" in extensions)
-        or "documentId" in data  # a trusted document: hub.documents_gate on the full path
+        or not isinstance(document_id, str | None)
+        or (query is None and document_id is None)
+        or (document_id is None and "documentId" in data)  # null: the full path says so
     ):
         return None
-    return query, variables, operation_name
+    return query, variables, operation_name, document_id
 
 
 def _media_type(content_type: bytes) -> bytes:

@@ -26,7 +26,6 @@ What this adds to strawberry's own Starlette app (checked against strawberry 0.3
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from functools import lru_cache
@@ -63,7 +62,14 @@ from hub.access import Viewer
 from hub.app.fast_lane import COMPILED_FAILED, LANE_TRIED, LOOKED, FastLane
 from hub.app.sockets import HubTransportWSHandler, SocketSession, TextWebSocketAdapter
 from hub.cache import response_cache
-from hub.documents_gate import DocumentGate, DocumentRefused
+from hub.documents_gate import (
+    FAILED,
+    PRIVATE,
+    PUBLIC,
+    DocumentGate,
+    DocumentRefused,
+    by_id_headers,
+)
 from hub.enums import Role
 from hub.limits.sockets import AccountCaps, SocketRateLimit
 from hub.request_viewer import read_viewer
@@ -234,9 +240,8 @@ PLAN_VIEWERS = (
 )
 
 # Set on a request's state when its document was named by id (a GET answer may be
-# cached): PUBLIC (anonymous, no errors), PRIVATE (a signed-in viewer) or FAILED.
+# cached): hub.documents_gate PUBLIC, PRIVATE or FAILED.
 DOCUMENT_BY_ID = "linju_document_by_id"
-PUBLIC, PRIVATE, FAILED = "public", "private", "failed"
 
 
 def _document_id(data: object) -> str | None:
@@ -277,6 +282,7 @@ class HubGraphQL(GraphQL[Context, None]):
             schema=schema,
             settings=settings,
             read_path=self.read_path,
+            documents=self.documents,
             negotiate=negotiate,
             encode=self.encode_json,
             max_depth=MAX_BODY_DEPTH,
@@ -332,26 +338,16 @@ class HubGraphQL(GraphQL[Context, None]):
             await request.close()
 
     def cacheable(self, request: Request, response: Response, answer: str) -> Response:
-        """A GET by document id: shared caches may keep an error-free answer to an
-        anonymous viewer (``ETag``, 304 when the client has it); never a signed-in
-        viewer's, whose data may be private, nor an answer with errors."""
-        if answer == PRIVATE:
-            response.headers["cache-control"] = "private, no-store"
-            return response
-        if answer != PUBLIC or response.status_code != 200:
-            response.headers["cache-control"] = "no-store"
-            return response
-        body = bytes(response.body)
-        # Weak: the same answer gzipped or not (GzipWhenAccepted) is one representation.
-        etag = f'W/"{hashlib.sha256(body).hexdigest()[:32]}"'
-        headers = {
-            "cache-control": f"public, max-age={max(self.settings.documents_max_age_seconds, 0)}",
-            "etag": etag,
-            "vary": "Accept, Authorization",
-        }
-        wanted = request.headers.get("if-none-match", "")
-        tags = {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
-        if etag.removeprefix("W/") in tags or "*" in tags:
+        """A GET by document id: its caching headers (hub.documents_gate.by_id_headers,
+        the fast lane's too), or 304 when the client has the answer."""
+        headers, current = by_id_headers(
+            answer,
+            status=response.status_code,
+            body=bytes(response.body),
+            if_none_match=request.headers.get("if-none-match", ""),
+            max_age=self.settings.documents_max_age_seconds,
+        )
+        if current:
             return Response(status_code=304, headers=headers)
         response.headers.update(headers)
         return response
