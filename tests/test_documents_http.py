@@ -105,7 +105,7 @@ async def registered(orm: Settings) -> list[TrustedDocument]:
 
 async def _tokens(unique_name: str) -> dict[str, str]:
     tokens = {}
-    for role in (Role.ADMIN, Role.READER):
+    for role in (Role.ADMIN, Role.READER, Role.CURATOR):
         user = await User.create(
             username=f"{unique_name}-{uuid.uuid4().hex[:6]}-{role.value.lower()}",
             password_hash="-",
@@ -388,3 +388,155 @@ async def test_registered_documents_are_prepared_before_their_first_request(
             assert read_path.ready(PUBLIC_FIGURES.text, None, name, viewer) is not None
     answered = await trusted.post({"documentId": PUBLIC_ID}, "reader")
     assert "errors" not in answered.json()
+
+
+# --- the fast lane in trusted mode: the full path's answers and counts ---------------
+
+LANE_ROLES = (None, "reader", "curator", "admin")  # None: anonymous
+
+
+def _usage(*hex_ids: str) -> tuple[float, ...]:
+    """The Prometheus counts of registered documents (client web) and of ad hoc."""
+    values = []
+    every = [{"document": hex_id[:12], "client": "web"} for hex_id in hex_ids]
+    for labels in [*every, {"document": ADHOC, "client": ADHOC}]:
+        for name in ("linju_document_requests_total", "linju_document_errors_total"):
+            values.append(REGISTRY.get_sample_value(name, labels) or 0.0)
+    return tuple(values)
+
+
+async def _stored(*hex_ids: str) -> tuple[int, ...]:
+    counts: list[int] = []
+    for hex_id in hex_ids:
+        row = await TrustedDocument.get(id=hex_id)
+        counts += [row.request_count, row.error_count]
+    return tuple(counts)
+
+
+@dataclass
+class Parsed:
+    calls: int = 0
+
+
+@pytest.fixture(params=["cache on", "cache off"])
+async def lanes(
+    request: pytest.FixtureRequest,
+    orm: Settings,
+    registered: list[TrustedDocument],
+    unique_name: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[tuple[Hub, Parsed]]:
+    """A trusted hub, its response cache on or off, and the calls of strawberry's body
+    parsing (none when the fast lane answers)."""
+    parsed = Parsed()
+    parse = HubGraphQL.parse_http_body
+
+    async def counted(self: HubGraphQL, request: Any) -> Any:
+        parsed.calls += 1
+        return await parse(self, request)
+
+    monkeypatch.setattr(HubGraphQL, "parse_http_body", counted)
+    settings = replace(orm, documents="trusted", response_cache=request.param == "cache on")
+    async for hub in _hub(settings, unique_name):
+        yield hub, parsed
+
+
+async def _retired(orm: Settings, hub: Hub, unique_name: str) -> str:
+    text = f"query Gone{abs(hash(unique_name))} {{ districts(first: 1) {{ totalCount }} }}"
+    report = await documents.register(
+        documents=[documents.Submitted(text=text, source="t")],
+        client_name="web",
+        schema=graphql_schema(build_schema(orm)),
+        actor=None,
+    )
+    hex_id = report.registered[0].id
+    await documents.retire(document_id=hex_id, actor=None)
+    hub.graphql.documents.forget(hex_id)  # as another process would, after KNOWN_SECONDS
+    return f"sha256:{hex_id}"
+
+
+@pytest.mark.parametrize("role", LANE_ROLES)
+async def test_the_lane_answers_trusted_mode_as_the_full_path(
+    lanes: tuple[Hub, Parsed], orm: Settings, unique_name: str, role: str | None
+) -> None:
+    hub, parsed = lanes
+    assert hub.graphql.fast_lane is not None
+    hex_ids = (str(PUBLIC_FIGURES.claimed), str(DISTRICT_LIST.claimed))
+    etag = (await hub.get({"documentId": PUBLIC_ID}, fast=False)).headers["etag"]
+    retired = await _retired(orm, hub, unique_name)
+    cached = hub.graphql.settings.response_cache
+    compiled = hub.graphql.read_path.mode == "compiled"
+    unknown = "sha256:" + "0" * 64
+    # (name, method, payload, extra headers, whether the lane answers it itself)
+    cases: list[tuple[str, str, dict[str, Any], dict[str, str], bool]] = [
+        ("by id", "POST", {"documentId": PUBLIC_ID}, {}, True),
+        (
+            "by id, variables",
+            "POST",
+            {"documentId": DISTRICTS_ID, "variables": {"first": 2}},
+            {},
+            True,
+        ),
+        ("by id", "GET", {"documentId": PUBLIC_ID}, {}, True),
+        (
+            "by id, variables",
+            "GET",
+            {"documentId": DISTRICTS_ID, "variables": {"first": 2}},
+            {},
+            True,
+        ),
+        ("If-None-Match", "GET", {"documentId": PUBLIC_ID}, {"if_none_match": etag}, True),
+        (
+            "other If-None-Match",
+            "GET",
+            {"documentId": PUBLIC_ID},
+            {"if_none_match": '"x", W/"y"'},
+            True,
+        ),
+        ("ad hoc", "POST", {"query": ADHOC_QUERY}, {}, True),
+        ("ad hoc", "GET", {"query": ADHOC_QUERY}, {}, True),
+        ("registered text", "POST", {"query": PUBLIC_FIGURES.text}, {}, True),
+        ("unknown id", "POST", {"documentId": unknown}, {}, True),
+        ("unknown id", "GET", {"documentId": unknown}, {}, True),
+        ("retired id", "POST", {"documentId": retired}, {}, True),
+        ("retired id", "GET", {"documentId": retired}, {}, True),
+        # the full path's own refusals: handed over
+        ("malformed id", "POST", {"documentId": "sha256:xyz"}, {}, False),
+        ("id and query", "GET", {"documentId": PUBLIC_ID, "query": ADHOC_QUERY}, {}, False),
+        ("id not a string", "POST", {"documentId": 12}, {}, False),
+        ("id null", "POST", {"documentId": None, "query": ADHOC_QUERY}, {}, False),
+    ]
+    for name, method, payload, extra, answered in cases:
+        for accept in (None, GRAPHQL_RESPONSE_JSON):
+            headers = {**extra, "accept": accept} if accept else extra
+            send = hub.get if method == "GET" else hub.post
+            for _ in range(2):  # stored, then a hit from now on
+                await send(payload, role, fast=False, **headers)
+            await hub.graphql.documents.flush()
+            counts, stored = _usage(*hex_ids), await _stored(*hex_ids)
+            full = await send(payload, role, fast=False, **headers)
+            await hub.graphql.documents.flush()
+            full_counts = _usage(*hex_ids)
+            full_stored = await _stored(*hex_ids)
+            calls = parsed.calls
+
+            lane = await send(payload, role, **headers)
+
+            case = (name, method, accept)
+            assert shape(lane) == shape(full), case
+            assert full.status_code != 500
+            await hub.graphql.documents.flush()
+            lane_counts = _usage(*hex_ids)
+            lane_stored = await _stored(*hex_ids)
+            # each answer counted alike, whoever gave it
+            assert [b - a for a, b in zip(counts, full_counts, strict=True)] == [
+                b - a for a, b in zip(full_counts, lane_counts, strict=True)
+            ], case
+            assert [b - a for a, b in zip(stored, full_stored, strict=True)] == [
+                b - a for a, b in zip(full_stored, lane_stored, strict=True)
+            ], case
+            if answered:  # counted once more (a refusal as ad hoc, with an error)
+                assert lane_counts != full_counts, case
+            # by the lane: every refusal, every hit, every compiled read
+            if answered and (cached or compiled or "errors" in full.text):
+                assert parsed.calls == calls, case
