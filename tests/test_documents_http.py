@@ -540,3 +540,39 @@ async def test_the_lane_answers_trusted_mode_as_the_full_path(
             # by the lane: every refusal, every hit, every compiled read
             if answered and (cached or compiled or "errors" in full.text):
                 assert parsed.calls == calls, case
+
+
+async def test_the_lane_keeps_the_admin_ad_hoc_rule(
+    orm: Settings, registered: list[TrustedDocument], unique_name: str
+) -> None:
+    settings = replace(orm, documents="trusted", documents_admin_adhoc=True)
+    async for hub in _hub(settings, unique_name):
+        for role in ("admin", "reader", None):
+            for accept in ("application/json", GRAPHQL_RESPONSE_JSON):
+                for _ in range(2):
+                    await hub.post({"query": ADHOC_QUERY}, role, fast=False, accept=accept)
+                full = shape(
+                    await hub.post({"query": ADHOC_QUERY}, role, fast=False, accept=accept)
+                )
+                lane = shape(await hub.post({"query": ADHOC_QUERY}, role, accept=accept))
+                assert lane == full, (role, accept)
+                refused = b"TRUSTED_DOCUMENT_REQUIRED" in lane[1]
+                assert refused == (role != "admin"), (role, lane)
+
+
+@pytest.mark.parametrize("role", [None, "reader"])
+async def test_the_lane_counts_ad_hoc_requests_in_open_mode(
+    open_hub: Hub, role: str | None
+) -> None:
+    labels = {"document": ADHOC, "client": ADHOC}
+
+    def adhoc() -> float:
+        return REGISTRY.get_sample_value("linju_document_requests_total", labels) or 0.0
+
+    counted = []
+    for fast in (False, True, True):
+        before = adhoc()
+        response = await open_hub.post({"query": ADHOC_QUERY}, role, fast=fast)
+        assert "errors" not in response.json()
+        counted.append(adhoc() - before)
+    assert counted == [1.0, 1.0, 1.0]
