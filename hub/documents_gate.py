@@ -117,6 +117,7 @@ class DocumentGate:
         self._flushed = time.monotonic()
         self._flushing: asyncio.Task[None] | None = None
         self._adhoc = labelled(DOCUMENT_REQUESTS, ADHOC, ADHOC) if settings.metrics else None
+        self._series: dict[str, tuple[Any, Any, Any]] = {}  # id → its metrics' children
 
     # ------------------------------------------------------------ lookups
 
@@ -281,12 +282,13 @@ class DocumentGate:
                 self._adhoc.inc()
             return
         if self.settings.metrics:
-            labels = (known.label, known.client_name) if known else (ADHOC, ADHOC)
-            labelled(DOCUMENT_REQUESTS, *labels).inc()
+            key = known.id if known is not None else ADHOC
+            series = self._series.get(key) or self._bind(key, known)
+            series[0].inc()
             if failed:
-                labelled(DOCUMENT_ERRORS, *labels).inc()
-            if known is not None:
-                labelled(DOCUMENT_LAST_USED, *labels).set_to_current_time()
+                series[1].inc()
+            if series[2] is not None:
+                series[2].set_to_current_time()
         if known is None:
             return
         used = self._usage.setdefault(known.id, [0, 0, None])
@@ -297,6 +299,20 @@ class DocumentGate:
             self._flushing is None or self._flushing.done()
         ):
             self._flushing = asyncio.get_running_loop().create_task(self.flush())
+
+    def _bind(self, key: str, known: Known | None) -> tuple[Any, Any, Any]:
+        """A document's series (requests, errors, last use), looked up once: labels are
+        registered documents only, so they stay few."""
+        labels = (known.label, known.client_name) if known is not None else (ADHOC, ADHOC)
+        series = (
+            labelled(DOCUMENT_REQUESTS, *labels),
+            labelled(DOCUMENT_ERRORS, *labels),
+            labelled(DOCUMENT_LAST_USED, *labels) if known is not None else None,
+        )
+        if len(self._series) >= MAX_KNOWN:
+            self._series.clear()
+        self._series[key] = series
+        return series
 
     async def flush(self) -> None:
         """Add the counts gathered since the last flush to the stored ones."""

@@ -380,7 +380,8 @@ async def test_a_client_leaving_mid_body_is_a_quiet_499(
 # Python and C function calls (as cProfile counts them) made by the hub's ASGI app for
 # one request, in-process, the credential cache warm and its clocks held still. Measured
 # here (bench/README.md, "Fewer calls per request"): { __typename } 219 → 99, a
-# statistics cache hit 225 → 106, on both databases. The pins leave a few calls of
+# statistics cache hit 225 → 106, on both databases (101 / 108 since the lane counts
+# ad-hoc requests under `adhoc`, as the full path does). The pins leave a few calls of
 # room: a change that makes a request dearer fails here; one that makes it cheaper
 # lowers the pins.
 TYPENAME_CALLS = 105
@@ -475,3 +476,40 @@ async def test_calls_per_request_stay_pinned(
     calls = await _calls_per_request(app, body, token, requests=200)
     # Then each costs no more calls than pinned (the fast lane's answer, no ORM)
     assert calls <= pin, f"{calls:.1f} calls per request (pinned: {pin})"
+
+
+# The same statistics by documentId in trusted mode, answered by the fast lane (the
+# gate's lookup, the document's usage counted): 123 (the full path, where it went before: 594).
+STATISTICS_BY_ID_CALLS = 129
+
+
+@pytest.mark.usefixtures("still_clocks")
+async def test_calls_per_request_by_document_id_in_trusted_mode_stay_pinned(
+    orm: Settings, token: str
+) -> None:
+    # Given a trusted hub (as recommended to frontend teams) and a registered document
+    from hub.services import documents
+    from schema.build import build_schema
+    from schema.internals import graphql_schema
+
+    report = await documents.register(
+        documents=[documents.Submitted(text=STATISTICS, source="cost")],
+        client_name="cost",
+        schema=graphql_schema(build_schema(orm)),
+        actor=None,
+    )
+    assert report.ok, report.problems
+    settings = replace(
+        orm,
+        documents="trusted",
+        response_cache=True,
+        read_path="compiled",
+        rate_limit_address_per_minute=0,
+        rate_limit_token_per_minute=0,
+    )
+    app = create_app(settings)
+    body = orjson.dumps({"documentId": f"sha256:{documents.document_hash(STATISTICS)}"})
+    # When it is asked for by id again and again (a response-cache hit)
+    calls = await _calls_per_request(app, body, token, requests=200)
+    # Then each costs no more calls than pinned (the fast lane's answer, one lookup)
+    assert calls <= STATISTICS_BY_ID_CALLS, f"{calls:.1f} calls per request"

@@ -439,14 +439,18 @@ class FastLane:
         extra: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
         """An answer with the full path's headers, in its order."""
-        headers = [
-            (b"content-length", str(len(body)).encode()),
-            (CONTENT_TYPE, self._content_type(accept)),
-        ]
-        if outcome is not None:
-            headers.append((CACHE_HEADER, outcome))
+        content_type = self._content_types.get(accept) or self._content_type(accept)
+        headers = (
+            [
+                (b"content-length", str(len(body)).encode()),
+                (CONTENT_TYPE, content_type),
+                (CACHE_HEADER, outcome),
+            ]
+            if outcome is not None
+            else [(b"content-length", str(len(body)).encode()), (CONTENT_TYPE, content_type)]
+        )
         if extra:
-            headers.extend(extra)
+            headers += extra
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

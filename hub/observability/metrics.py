@@ -184,7 +184,7 @@ SLOW_STATEMENTS = Counter(
 RATE_LIMITED = Counter("linju_rate_limited_total", "Requests refused with 429, by limit", ["limit"])
 # Trusted documents (hub.documents_gate): labels are registered documents only (the id's
 # first 12 hex and the registering client, both set by an ADMIN); all else is "adhoc".
-DOCUMENT_REQUESTS = Counter(
+DOCUMENT_REQUESTS = _hot_counter(  # counted on every GraphQL request
     "linju_document_requests_total",
     "GraphQL requests by trusted document (first 12 hex of its id) and registered client; "
     "every other request is document=adhoc",
