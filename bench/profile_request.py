@@ -3,6 +3,8 @@
     python -m bench.profile_request                       # 2,000 × { __typename }, ADMIN API token
     python -m bench.profile_request --path /livez --requests 5000
     python -m bench.profile_request --query '{ statistics { coverage { branches } } }' --cache
+    python -m bench.profile_request --trusted --by-id --query 'query P($id: ID!) { … }' \
+        --variables '{"id": "…"}'                        # a registered document, by documentId
 
 No server and no load generator: the requests are ASGI calls made one after the other
 on the app that ``hub.app.create_app`` builds (its lifespan included), on a fresh SQLite
@@ -112,6 +114,23 @@ async def admin_token() -> str:
     return secret
 
 
+async def register_document(text: str, settings: Any) -> None:
+    """``text`` as a registered trusted document (client ``profile``); the app finds it
+    on its first request."""
+    from hub.services import documents
+    from schema.build import build_schema
+    from schema.internals import graphql_schema
+
+    report = await documents.register(
+        documents=[documents.Submitted(text=text, source="profile")],
+        client_name="profile",
+        schema=graphql_schema(build_schema(settings)),
+        actor=None,
+    )
+    if not report.ok:
+        raise RuntimeError(f"could not register the document: {report.problems}")
+
+
 def leave_out_graphql(profiler: cProfile.Profile) -> None:
     """Pause ``profiler`` while the GraphQL endpoint runs: what is left is the server
     side around it (middleware, routing, probes)."""
@@ -156,6 +175,7 @@ async def profile(args: argparse.Namespace, database_url: str) -> str:
         load_settings(),
         database_url=database_url,
         response_cache=args.cache,
+        documents="trusted" if args.trusted else "open",
         rate_limit_address_per_minute=limit,
         rate_limit_token_per_minute=limit,
         log_level="WARNING",
@@ -166,10 +186,19 @@ async def profile(args: argparse.Namespace, database_url: str) -> str:
         memoise_bearers()
     async with Lifespan(app) as life:
         token = await admin_token()
+        if args.by_id:
+            await register_document(args.query, settings)
         headers = [(b"host", b"hub"), (b"user-agent", b"profile")]
         if args.path == "/graphql":
             method = "POST"
-            body = orjson.dumps({"query": args.query})
+            payload: dict[str, Any] = {"query": args.query}
+            if args.by_id:
+                from hub.services.documents import PREFIX, document_hash
+
+                payload = {"documentId": f"{PREFIX}{document_hash(args.query)}"}
+            if args.variables:
+                payload["variables"] = orjson.loads(args.variables)
+            body = orjson.dumps(payload)
             headers += [
                 (b"content-type", b"application/json"),
                 (b"accept", b"application/json"),
@@ -244,6 +273,15 @@ def main() -> None:
         action="store_true",
         help="profile only what runs around the GraphQL endpoint (middleware, routing)",
     )
+    parser.add_argument(
+        "--trusted", action="store_true", help="LINJU_DOCUMENTS=trusted (registered documents only)"
+    )
+    parser.add_argument(
+        "--by-id",
+        action="store_true",
+        help="register --query as a trusted document and send its documentId instead",
+    )
+    parser.add_argument("--variables", default=None, help="the request's variables (JSON)")
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     args = parser.parse_args()
     if args.database_url:
