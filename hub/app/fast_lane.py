@@ -5,10 +5,15 @@ Strawberry's view (its request adapter, the content-type parsing through
 what a trivial request costs, although a compiled read never reaches strawberry's
 execution. :class:`FastLane` answers the plain case itself: ``POST`` with
 ``Content-Type: application/json`` or ``GET`` with ``?query=``, one operation whose
-``query`` is a string, ``variables`` an object or absent, ``operationName`` a string or
-absent and no persisted-query extension nor ``documentId``; in trusted documents mode
-(``LINJU_DOCUMENTS=trusted``) it takes nothing. With the viewer resolved the same way (once
-per request, :mod:`hub.request_viewer`) it answers
+``query`` is a string (or a ``documentId`` names a registered trusted document),
+``variables`` an object or absent, ``operationName`` a string or absent and no
+persisted-query extension (Apollo's APQ stays on the full path). Which document runs is
+:mod:`hub.documents_gate`'s, in either mode: the gate names it once per body and looks it
+up once per request (a dict), so a retired document, an unknown id or an ad-hoc document
+in trusted mode gets the full path's refusal, and usage is counted as there. A GET by
+id gets the full path's caching headers (``by_id_headers``: public with a weak ETag and
+304 for an anonymous viewer, private otherwise). With the viewer resolved the same way
+(once per request, :mod:`hub.request_viewer`) it answers
 
 - a current response-cache entry, as stored (the full path's cache key);
 - a query the compiled read path answers entirely (:meth:`ReadPath.ready`: the same
