@@ -18,6 +18,9 @@ is prepared (parsed, validated, its read plan cached) as it is loaded, and all o
 when the app starts (:meth:`DocumentGate.warm`). Usage per document is counted in
 Prometheus (bounded labels: the id's first 12 characters and the registered client;
 every other request is ``adhoc``) and added to the stored counts every few seconds.
+
+The fast lane (hub.app.fast_lane) asks the same rules: :meth:`DocumentGate.name` once per
+body, :meth:`DocumentGate.settle` per request, :func:`by_id_headers` for a GET by id.
 """
 
 from __future__ import annotations
