@@ -51,6 +51,7 @@ class _KeptViewer(Protocol):
     @property
     def viewer(self) -> _Account | None: ...
 
+
 access_logger = logging.getLogger("linju.access")
 logger = logging.getLogger("linju.http")
 
