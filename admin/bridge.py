@@ -42,7 +42,7 @@ def request_loop() -> asyncio.AbstractEventLoop:
     loop = getattr(getattr(app, "state", None), "loop", None)
     if loop is None:
         raise BridgeError("no event loop on app.state.loop: is the hub's lifespan running?")
-    return loop  # type: ignore[no-any-return]
+    return loop
 
 
 async def _awaited(work: Awaitable[T]) -> T:

@@ -23,12 +23,14 @@ from typing import TYPE_CHECKING
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hub.access.viewer import ANONYMOUS, Viewer
+from hub.observability.context import VIEWER_STATE_KEY
 from hub.settings import Settings
 
 if TYPE_CHECKING:
     from hub.services.auth import AuthError
 
-STATE_KEY = "linju.viewer"
+# The access log (hub.observability.context) reads the kept viewer under this key.
+STATE_KEY = VIEWER_STATE_KEY
 AUTHORIZATION = b"authorization"
 
 

@@ -8,8 +8,12 @@ that hands those observers to the connections, the response cache and the event
 broker. The app keeps it on ``app.state.runtime``; a request reaches it with
 :func:`runtime_of` (in GraphQL: ``runtime_of(info.context.request)``).
 
-Process state still outside it (README, "Process-wide state"): the response caches by
-settings (``hub.cache.response``, asked for by ``hub.app.fast_lane``), the current broker
+The GraphQL endpoint and the fast lane take the response cache from the app's Runtime
+(:func:`response_cache_of`); only an app served without its lifespan (the tests' ASGI
+transports, an embedding host) falls back to the process's cache for its settings.
+
+Process state still outside it (README, "Process-wide state"): that fallback
+(``hub.cache.response.response_cache``), the current broker
 (``hub.broker.current_broker``), the local data versions (``hub.cache.state``), the
 shared Redis clients (``hub.shared``), the credential cache
 (``hub.access.credential_cache``) and the logging set-up (``hub.observability``).
@@ -59,7 +63,7 @@ class Runtime:
         try:
             await init_orm(settings, observers=runtime.observers)
             runtime._orm_open = True
-            runtime.cache = response_cache(settings)
+            runtime.cache = ResponseCache(settings)  # its own: in no module registry
             if broker:
                 # Subscription events: in-process, or shared with every process (Redis, NOTIFY).
                 runtime.broker = await runtime._exit.enter_async_context(running_broker(settings))
@@ -99,3 +103,13 @@ def runtime_of(connection: HTTPConnection) -> Runtime:
     """The Runtime of the app serving this request (or WebSocket)."""
     runtime: Runtime = connection.app.state.runtime
     return runtime
+
+
+def response_cache_of(app: object, settings: Settings) -> ResponseCache:
+    """The response cache of ``app``'s Runtime while it is open; for an app served without
+    its lifespan (no Runtime), this process's cache for ``settings``."""
+    runtime: Runtime | None = getattr(getattr(app, "state", None), "runtime", None)
+    cache = runtime.cache if runtime is not None else None
+    if cache is None or cache.closed:
+        return response_cache(settings)
+    return cache

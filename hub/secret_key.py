@@ -118,13 +118,7 @@ def _create(path: Path) -> bool:
     """Put a new random key at ``path`` unless another process got there first."""
     data = (random_key() + "\n").encode()
     aside = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    _write_private(os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), data)
     try:
         os.link(aside, path)  # atomic, and the file is complete when it appears
         return True
@@ -142,13 +136,19 @@ def _create_in_place(path: Path, data: bytes) -> bool:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return False
+    _write_private(fd, data)
+    return True
+
+
+def _write_private(fd: int, data: bytes) -> None:
+    """Write ``data`` to the new file ``fd``, owner-only whatever the umask, on disk
+    before it is used; then close it."""
     try:
         os.fchmod(fd, 0o600)
         os.write(fd, data)
         os.fsync(fd)
     finally:
         os.close(fd)
-    return True
 
 
 def _read(path: Path) -> str:

@@ -253,21 +253,40 @@ def _environment() -> Config:
 def _settings_from_environment(environment: Config) -> Settings:
     values: dict[str, Any] = {}
     for declared in variables():
-        raw: str | None = environment(declared.name.upper(), default=None)
-        if raw is None:
-            continue
-        parse = declared.metadata["parse"]
-        if parse is None:
-            if not raw.strip() and _types()[declared.name] is not str:
-                continue  # empty: as if unset (only plain text may be empty)
-            parse = _BY_TYPE[_types()[declared.name]]
-        elif not raw.strip():
-            continue
-        try:
-            values[declared.name] = parse(raw)
-        except Invalid as exc:
-            raise SettingsError(f"{variable(declared)} {exc}, got {raw!r}") from None
+        value = _from_environment(environment, declared)
+        if value is not _UNSET:
+            values[declared.name] = value
     return Settings(**values)
+
+
+def setting_from_environment(name: str) -> Any:
+    """One setting as its ``LINJU_*`` variable says now, parsed as :func:`load_settings`
+    does (its default when unset): for code that must not load them all, e.g. the CLI's
+    error handler. Raises :class:`SettingsError` for a bad value."""
+    declared = next(f for f in variables() if f.name == name)
+    value = _from_environment(_environment(), declared)
+    return declared.default if value is _UNSET else value
+
+
+_UNSET: Any = object()
+
+
+def _from_environment(environment: Config, declared: Field[Any]) -> Any:
+    """The parsed value of one setting's variable, or ``_UNSET``."""
+    raw: str | None = environment(declared.name.upper(), default=None)
+    if raw is None:
+        return _UNSET
+    parse = declared.metadata["parse"]
+    if parse is None:
+        if not raw.strip() and _types()[declared.name] is not str:
+            return _UNSET  # empty: as if unset (only plain text may be empty)
+        parse = _BY_TYPE[_types()[declared.name]]
+    elif not raw.strip():
+        return _UNSET
+    try:
+        return parse(raw)
+    except Invalid as exc:
+        raise SettingsError(f"{variable(declared)} {exc}, got {raw!r}") from None
 
 
 @cache

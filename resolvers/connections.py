@@ -17,12 +17,12 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from strawberry.types import Info
 from strawberry.types.unset import UnsetType
 from tortoise.expressions import Q
 from tortoise.models import Model
 
 from hub.access import Viewer, row_scope
+from resolvers.context import ContextInfo
 from resolvers.filters import to_q
 from resolvers.loaders import RelationCountKey, RelationPageKey
 from resolvers.ordering import to_order
@@ -76,12 +76,12 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def _request(info: Info, listing: Listing, args: dict[str, Any]) -> PageRequest:
+def _request(info: ContextInfo, listing: Listing, args: dict[str, Any]) -> PageRequest:
     return page_request(info.context.settings, listing.model, listing.order, **args)
 
 
 def resolve_root(
-    info: Info,
+    info: ContextInfo,
     model: type[Model],
     *,
     where: Any,
@@ -106,7 +106,7 @@ def resolve_root(
 
 
 def resolve_relation(
-    info: Info,
+    info: ContextInfo,
     relation: Relation,
     parent_id: int,
     *,

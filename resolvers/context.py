@@ -26,6 +26,14 @@ class Context:
         self.loaders = DataLoaders(self.viewer)
 
 
+class ContextInfo(Protocol):
+    """What the read logic takes of a resolver's ``info``: the hub's context. Structural,
+    so that ``resolvers/`` needs no GraphQL type (schema/info.py's ``Info`` is one)."""
+
+    @property
+    def context(self) -> Context: ...
+
+
 class CredentialCheck(Protocol):
     """A long-lived connection's credential, resolved again on demand
     (``hub.app.sockets.SocketSession``)."""

@@ -165,6 +165,12 @@ def camel(snake: str) -> str:
 Scope = Callable[[type[Model]], Q]
 
 
+def _refuse_null(value: Any, here: str) -> None:
+    """A key sent as null: an error, not "no condition" (leaving it out says that)."""
+    if value is None:
+        raise user_error(f"{here} cannot be null: leave it out instead", field=here)
+
+
 def _everything(model: type[Model]) -> Q:
     return Q()
 
@@ -302,16 +308,14 @@ class _Translator:
             if value is UNSET:
                 continue
             here = f"{path}.{camel(attr)}"
-            if value is None:
-                raise user_error(f"{here} cannot be null: leave it out instead", field=here)
+            _refuse_null(value, here)
             parts.append(self.field(model, spec, value, here, depth))
         for attr, name in (("and_", "and"), ("or_", "or")):
             items = getattr(where, attr)
             if items is UNSET:
                 continue
             here = f"{path}.{name}"
-            if items is None:
-                raise user_error(f"{here} cannot be null: leave it out instead", field=here)
+            _refuse_null(items, here)
             self.room_for(here, len(items))
             subs = [
                 self.where(model, item, f"{here}[{i}]", depth + 1) for i, item in enumerate(items)

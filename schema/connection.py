@@ -59,7 +59,7 @@ class Connection(Generic[NodeT]):
     @strawberry.field(description="本页的边 The edges of this page")
     async def edges(self) -> list[Edge[NodeT]]:
         page = await self.page()
-        return [Edge(node=row, _page=page) for row in page.rows]  # type: ignore[call-arg,arg-type]  # rows stand for NodeT
+        return [Edge(node=row, _page=page) for row in page.rows]  # type: ignore[arg-type]  # rows stand for NodeT
 
     @strawberry.field(description="本页的记录 The records of this page (edges without cursors)")
     async def nodes(self) -> list[NodeT]:
@@ -84,4 +84,4 @@ class Connection(Generic[NodeT]):
     @classmethod
     def of(cls, page: PageFn, count: CountFn) -> Any:
         """A connection that fetches ``page()`` / ``count()`` only when selected."""
-        return cls(_fetch_page=page, _count=count)  # type: ignore[call-arg]
+        return cls(_fetch_page=page, _count=count)

@@ -175,7 +175,7 @@ def related(parent: type[Model], name: str, target: Any, *, description: str) ->
         "info": Info,
         **filter_arguments(relation.target),
         **PAGE_ARGUMENTS,
-        "return": Connection[target],  # type: ignore[valid-type]
+        "return": Connection[target],
     }
     return strawberry.field(resolver=resolve, description=description, metadata={RELATED: relation})
 
@@ -225,7 +225,7 @@ def root_connection(model: type[Model], node: Any, *, description: str) -> Any:
         **filter_arguments(model),
         **search,
         **PAGE_ARGUMENTS,
-        "return": Connection[node],  # type: ignore[valid-type]
+        "return": Connection[node],
     }
     return strawberry.field(resolver=resolver, description=description)
 

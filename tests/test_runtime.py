@@ -24,6 +24,7 @@ LIFESPAN_SCRIPT = textwrap.dedent(
     from starlette.testclient import TestClient
     from tortoise.connection import get_connection
     from hub.app import create_app
+    from hub.cache import response_cache
     from hub.models import District
     from hub.runtime import Runtime, runtime_of
     from hub.settings import load_settings
@@ -40,9 +41,17 @@ LIFESPAN_SCRIPT = textwrap.dedent(
 
     app = create_app(load_settings())
     app.router.routes.insert(0, Route("/which", which))
+    query = {"query": "{ districts(first: 1) { totalCount } }"}
     with TestClient(app) as client:
         print(client.get("/which").text)
         runtime = app.state.runtime
+        # The endpoint answers from the Runtime's cache: closed, the next one misses.
+        answers = [client.post("/graphql", json=query).headers["x-linju-cache"]]
+        answers.append(client.post("/graphql", json=query).headers["x-linju-cache"])
+        answers.append(str(runtime.cache is response_cache(app.state.settings)))  # its own
+        runtime.cache.close()
+        answers.append(client.post("/graphql", json=query).headers["x-linju-cache"])
+        print(*answers)
     print("closed", runtime.cache.closed)
     """
 )
@@ -60,7 +69,11 @@ def test_the_lifespan_builds_the_runtime_that_requests_reach(orm: Settings) -> N
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["Runtime True True ['district']", "closed True"]
+    assert done.stdout.splitlines() == [
+        "Runtime True True ['district']",
+        "stored hit False stored",
+        "closed True",
+    ]
 
 
 async def test_each_runtime_hears_only_its_own_connections(orm: Settings, unique_name: str) -> None:

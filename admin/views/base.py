@@ -139,15 +139,15 @@ class HubModelView(ModelView):
         who = viewer()
         return bool(self.spec and who and write_scope(who, self.model) is not NOTHING)
 
-    @property  # type: ignore[override]
+    @property
     def can_create(self) -> bool:
         return self._writable
 
-    @property  # type: ignore[override]
+    @property
     def can_edit(self) -> bool:
         return self._writable
 
-    @property  # type: ignore[override]
+    @property
     def can_delete(self) -> bool:
         return self._writable
 

@@ -146,11 +146,11 @@ class ResidentRequestView(HubModelView):
     def __init__(self, model: type[Any] = m.ResidentRequest, **kwargs: Any) -> None:
         super().__init__(model, **kwargs)
 
-    @property  # type: ignore[override]
+    @property
     def can_edit(self) -> bool:
         return False
 
-    @property  # type: ignore[override]
+    @property
     def can_delete(self) -> bool:
         return False
 

@@ -55,7 +55,7 @@ from strawberry.http import process_result
 from strawberry.types import ExecutionResult
 
 from hub.access.viewer import Viewer
-from hub.cache import ResponseCache, response_cache
+from hub.cache import ResponseCache
 from hub.documents_gate import (
     FAILED,
     PRIVATE,
@@ -74,6 +74,7 @@ from hub.observability.metrics import (
     operation_label,
 )
 from hub.request_viewer import read_viewer
+from hub.runtime import response_cache_of
 from hub.services.auth import AuthError
 from hub.settings import Settings
 from resolvers.input_values import measure
@@ -283,7 +284,7 @@ class FastLane:
         state = scope.setdefault("state", {})
         cache = self._cache
         if cache is None or cache.closed:  # a test or a reload closes and replaces it
-            cache = self._cache = response_cache(self.settings)
+            cache = self._cache = response_cache_of(scope.get("app"), self.settings)
         ready = known.viewers.get(id(viewer))
         if ready is None or ready.viewer is not viewer:
             ready = self._ready(known, query, viewer, cache)

@@ -61,7 +61,6 @@ from hub import assets
 from hub.access import Viewer
 from hub.app.fast_lane import COMPILED_FAILED, LANE_TRIED, LOOKED, FastLane
 from hub.app.sockets import HubTransportWSHandler, SocketSession, TextWebSocketAdapter
-from hub.cache import response_cache
 from hub.documents_gate import (
     FAILED,
     PRIVATE,
@@ -73,6 +72,7 @@ from hub.documents_gate import (
 from hub.enums import Role
 from hub.limits.sockets import AccountCaps, SocketRateLimit
 from hub.request_viewer import read_viewer
+from hub.runtime import response_cache_of
 from hub.services import auth
 from hub.settings import Settings
 from resolvers.context import Context, build_context
@@ -564,7 +564,7 @@ class HubGraphQL(GraphQL[Context, None]):
 
         try:
             # Read queries from the response cache when they can be (hub.cache).
-            return await response_cache(self.settings).execute(
+            return await response_cache_of(request.app, self.settings).execute(
                 run,
                 schema=self.schema,
                 query=request_data.query,

@@ -1,8 +1,10 @@
 """The response cache with exact invalidation (see :mod:`hub.cache.response`).
 
-- :func:`response_cache` — this process's cache for a hub's settings; the GraphQL app
-  runs every HTTP operation through its ``execute``. A Runtime (hub.runtime) opens the
-  cache for its settings and closes it.
+- :class:`ResponseCache` — the GraphQL app runs every HTTP operation through its
+  ``execute``. A Runtime (hub.runtime) makes its own and closes it; the endpoint and the
+  fast lane take the Runtime's (``hub.runtime.response_cache_of``).
+- :func:`response_cache` — this process's cache for a hub's settings: the fallback for
+  an app served without its lifespan, and the tests' handle on a cache.
 - :func:`track_writes` — bump data versions on every commit a Runtime's connections
   report (the Runtime registers it).
 - :func:`observe_reads` — the statement observer behind :func:`tracking_reads`.

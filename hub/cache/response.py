@@ -66,7 +66,7 @@ class ResponseCache:
             if settings.redis_url
             else LocalState(max_entries=settings.cache_max_entries)
         )
-        # Set by close(): a holder of this cache asks response_cache() for the new one.
+        # Set by close(): a holder of this cache asks for the current one (response_cache_of).
         self.closed = False
         self._hits = labelled(CACHE_LOOKUPS, "hit")
 
@@ -324,11 +324,14 @@ def _hit(snapshot: Snapshot) -> ExecutionResult | None:
     return ExecutionResult(data=answer["data"], errors=None, extensions=answer.get("extensions"))
 
 
+# Only for an app served without its lifespan (no Runtime: the tests' ASGI transports)
+# and the tests' handle on a cache; a running hub answers from its Runtime's own.
 _caches: dict[Settings, ResponseCache] = {}
 
 
 def response_cache(settings: Settings) -> ResponseCache:
-    """This process's cache for these settings (created on first use)."""
+    """This process's cache for these settings (created on first use); a Runtime's
+    cache is not here (hub.runtime.response_cache_of)."""
     cache = _caches.get(settings)
     if cache is None:
         cache = _caches[settings] = ResponseCache(settings)

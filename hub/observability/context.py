@@ -14,13 +14,13 @@ import random
 import re
 import time
 from contextvars import ContextVar
+from typing import Protocol
 
 from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.observability.metrics import HTTP_REQUESTS, HTTP_SECONDS, labelled
-from hub.request_viewer import kept_viewer
 from hub.settings import Settings
 
 HEADER = b"x-request-id"
@@ -32,6 +32,25 @@ QUIET_ROUTES = frozenset({"/healthz", "/livez", "/readyz", "/metrics"})
 CLIENT_CLOSED = 499  # no response was sent: the client went away first (nginx's code)
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("linju_request_id", default=None)
+
+# Where the request's viewer step (hub.request_viewer, above this module) keeps what it
+# read in the ASGI state. The key lives here, below both, so that the access log can name
+# the account without importing the auth side (which imports the caches, which count
+# their lookups here).
+VIEWER_STATE_KEY = "linju.viewer"
+
+
+class _Account(Protocol):
+    @property
+    def user_id(self) -> int | None: ...
+
+
+class _KeptViewer(Protocol):
+    """What the access log reads of hub.request_viewer.RequestViewer: no lookup."""
+
+    @property
+    def viewer(self) -> _Account | None: ...
+
 
 access_logger = logging.getLogger("linju.access")
 logger = logging.getLogger("linju.http")
@@ -145,7 +164,8 @@ class RequestContext:
             "client": client[0] if client else None,
         }
         # The account the request's viewer step resolved (hub.request_viewer), if any.
-        kept = kept_viewer(scope)
+        state = scope.get("state")
+        kept: _KeptViewer | None = state.get(VIEWER_STATE_KEY) if state is not None else None
         viewer = kept.viewer if kept is not None else None
         if viewer is not None and viewer.user_id is not None:
             extra["user_id"] = viewer.user_id

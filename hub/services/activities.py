@@ -24,7 +24,6 @@ from hub.enums import AuditAction
 from hub.services import audit, records
 from hub.services.errors import REQUIRED, ErrorBag
 from hub.services.fields import Invalid, parse_ids
-from hub.services.specs import get_spec
 
 ENTITY = "ServiceActivity"
 
@@ -55,9 +54,7 @@ async def add_participants(
 ) -> ParticipantsAdded:
     """Link members to an activity in one INSERT; existing links are ignored, unknown or
     out-of-scope ids refused (nothing is added then)."""
-    spec = get_spec(ENTITY)
-    records.require_writer(actor, spec.model, spec.label)
-    assert actor is not None
+    spec, actor = records.writable_spec(actor, ENTITY)
     errors = ErrorBag()
     try:
         ids = parse_ids(member_ids)

@@ -62,9 +62,7 @@ async def create(
     *, actor: Viewer | None, entity: str, data: dict[str, Any], address: str = ""
 ) -> Any:
     """Create a record of ``entity`` from ``data``; the saved record, or ServiceError."""
-    spec = get_spec(entity)
-    require_writer(actor, spec.model, spec.label)
-    assert actor is not None
+    spec, actor = writable_spec(actor, entity)
     with integrity_as_errors(spec):
         async with in_transaction(PRIMARY) as conn:
             errors = ErrorBag()
@@ -98,9 +96,7 @@ async def update(
     address: str = "",
 ) -> Any:
     """Change the given fields of record ``id`` if it is still at ``version``."""
-    spec = get_spec(entity)
-    require_writer(actor, spec.model, spec.label)
-    assert actor is not None
+    spec, actor = writable_spec(actor, entity)
     with integrity_as_errors(spec):
         async with in_transaction(PRIMARY) as conn:
             current = await load(actor, spec, id)
@@ -141,9 +137,7 @@ async def archive(
 ) -> Any:
     """Archive record ``id``: a status change (members) or a deletion when nothing depends
     on it. Returns the record (as it was, for a deletion)."""
-    spec = get_spec(entity)
-    require_writer(actor, spec.model, spec.label)
-    assert actor is not None
+    spec, actor = writable_spec(actor, entity)
     with integrity_as_errors(spec):
         async with in_transaction(PRIMARY):
             current = await load(actor, spec, id, lock=True)
@@ -186,10 +180,17 @@ async def archive(
 # --- building blocks (also used by the workflow, activity and roster services) ------------
 
 
-def require_writer(actor: Viewer | None, model: type[Model], label: str) -> None:
-    """Refuse at once a caller who may change no row of ``model`` at all."""
+def require_writer(actor: Viewer | None, model: type[Model], label: str) -> Viewer:
+    """Refuse at once a caller who may change no row of ``model`` at all; the caller."""
     if actor is None or write_scope(actor, model) is NOTHING:
         raise ServiceError.single("", f"您无权修改{label} (not allowed)", FORBIDDEN)
+    return actor
+
+
+def writable_spec(actor: Viewer | None, entity: str) -> tuple[EntitySpec, Viewer]:
+    """The spec of ``entity`` and the caller, once :func:`require_writer` let it write."""
+    spec = get_spec(entity)
+    return spec, require_writer(actor, spec.model, spec.label)
 
 
 async def load(actor: Viewer, spec: EntitySpec, id: int, *, lock: bool = False) -> Any:
@@ -500,4 +501,5 @@ __all__ = [
     "require_writer",
     "update",
     "validate",
+    "writable_spec",
 ]

@@ -131,8 +131,7 @@ def next_status(
 
 async def report(*, actor: Viewer | None, data: dict[str, Any], address: str = "") -> Any:
     """问题收集: record a new request (COLLECTED) and its first event."""
-    require_writer(actor, m.ResidentRequest, REQUEST.label)
-    assert actor is not None
+    actor = require_writer(actor, m.ResidentRequest, REQUEST.label)
     with integrity_as_errors(REQUEST):
         async with in_transaction(PRIMARY) as conn:
             errors = ErrorBag()
@@ -356,8 +355,7 @@ async def _step(
     *,
     to: RequestStatus | None = None,
 ) -> Any:
-    require_writer(actor, m.ResidentRequest, REQUEST.label)
-    assert actor is not None
+    actor = require_writer(actor, m.ResidentRequest, REQUEST.label)
     with integrity_as_errors(REQUEST):
         async with in_transaction(PRIMARY):
             request = await load(actor, REQUEST, request_id)

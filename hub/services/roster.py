@@ -407,8 +407,7 @@ async def _check(actor: Viewer, rows: list[RosterRow]) -> tuple[list[RowError], 
 
 async def validate_roster(*, actor: Viewer | None, rows: list[RosterRow]) -> ImportReport:
     """Check parsed rows without saving anything; the report lists every bad row."""
-    require_writer(actor, m.Member, "党员")
-    assert actor is not None
+    actor = require_writer(actor, m.Member, "党员")
     errors, _ = await _check(actor, rows)
     return ImportReport(filename="", rows=len(rows), errors=errors)
 
@@ -427,8 +426,7 @@ async def import_members(
     ``parsed``: the file's rows as ``parse_roster`` read them, for callers that parse
     elsewhere (the console parses in its worker thread, never on the event loop).
     """
-    require_writer(actor, m.Member, "党员")
-    assert actor is not None
+    actor = require_writer(actor, m.Member, "党员")
     report = ImportReport(filename=filename, dry_run=dry_run)
     try:
         rows = parsed if parsed is not None else parse_roster(data, filename)

@@ -117,7 +117,7 @@ def _children(
     return tuple(out)
 
 
-def sql_of(query: AwaitableQuery) -> Fragment:  # type: ignore[type-arg]
+def sql_of(query: AwaitableQuery) -> Fragment:
     """The SQL Tortoise runs for ``query`` (``?`` placeholders), the viewer's unit and
     "now" left as parameters filled at execution."""
     sql, params = built(query).get_parameterized_sql()

@@ -45,7 +45,7 @@ class QueryAjaxModelLoader(AjaxModelLoader):
         self.order_by = order_by
         self.pk = get_primary_key(model)
 
-    def format(self, model: Any) -> tuple[Any, str] | None:  # type: ignore[override]
+    def format(self, model: Any) -> tuple[Any, str] | None:
         """(id, label) for a record, or for a bare id (looked up, one query)."""
         if model is None or model == "":
             return None

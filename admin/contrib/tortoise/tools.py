@@ -132,7 +132,7 @@ def related_model(field: fields.Field[Any]) -> type[Model]:
     """
     resolved = getattr(field, "related_model", None)
     if resolved is not None:
-        return resolved  # type: ignore[no-any-return]
+        return resolved
     name = field.model_name.rsplit(".", 1)[-1]  # type: ignore[attr-defined]
     found = _model_named(Model, name)
     if found is None:

@@ -251,10 +251,10 @@ class ModelView(BaseModelView):
             self.model,
             self.form_converter(),
             base_class=self.form_base_class,
-            only=self.form_columns,  # type: ignore[arg-type]
-            exclude=self.form_excluded_columns,  # type: ignore[arg-type]
-            field_args=self.form_args,  # type: ignore[arg-type]
-            extra_fields=self.form_extra_fields,  # type: ignore[arg-type]
+            only=self.form_columns,
+            exclude=self.form_excluded_columns,
+            field_args=self.form_args,
+            extra_fields=self.form_extra_fields,
         )
 
     def scaffold_list_form(self, widget: Any = None, validators: Any = None) -> type[BaseForm]:
@@ -288,7 +288,7 @@ class ModelView(BaseModelView):
             if c in self._declared and tools.field_kind(self._declared[c]) == tools.M2M
         ]
 
-    def get_list(  # type: ignore[override]
+    def get_list(
         self,
         page: int | None,
         sort_column: str | None,
@@ -312,7 +312,7 @@ class ModelView(BaseModelView):
         )
         applied = (
             [
-                (self._filters[index], self._filters[index].clean(value))  # type: ignore[index]
+                (self._filters[index], self._filters[index].clean(value))
                 for index, _name, value in filters or ()
             ]
             if self._filters

@@ -18,7 +18,7 @@ from tortoise.exceptions import ConfigurationError, OperationalError
 
 from hub.assets import AssetError
 from hub.db_status import BadDatabaseURL, DatabaseUnreachable, SchemaNotMigrated
-from hub.settings import Settings, SettingsError
+from hub.settings import Settings, SettingsError, setting_from_environment
 
 __all__ = [
     "BadDatabaseURL",
@@ -108,12 +108,21 @@ def friendly_errors(func: F) -> F:
         except Exception as exc:
             message = describe(exc)
             if message is None:
-                if os.environ.get("LINJU_DEBUG", "").lower() in {"1", "true", "yes", "on"}:
+                if _debugging():
                     raise
                 message = f"意外错误 (unexpected error) {_cause(exc)}；设置 LINJU_DEBUG=1 查看详情"
             raise HubCLIError(message) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _debugging() -> bool:
+    """LINJU_DEBUG as the settings read it; a bad value here (no settings were loaded,
+    or the failure came first) shows no traceback."""
+    try:
+        return bool(setting_from_environment("debug"))
+    except SettingsError:
+        return False
 
 
 def fail(message: str) -> NoReturn:
