@@ -30,6 +30,7 @@ from hub.services import auth
 from hub.settings import Settings
 from schema.compiled import ReadPath
 from schema.node import encode_global_id
+from tests.asgi_support import graphql_post_scope
 from tests.cache_support import cache_settings, redis_server
 from tests.conftest import count_statements
 from tests.service_world import World, build_world
@@ -323,25 +324,16 @@ async def test_a_body_in_several_chunks_is_replayed_to_the_full_path(
         async def send(message: dict[str, Any], sent: list[dict[str, Any]] = sent) -> None:
             sent.append(message)
 
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "POST",
-            "scheme": "http",
-            "path": "/graphql",
-            "raw_path": b"/graphql",
-            "root_path": "",
-            "query_string": b"",
-            "headers": [
+        scope = graphql_post_scope(
+            [
                 (b"host", b"hub"),
                 (b"content-type", b"application/json"),
                 (b"authorization", f"Bearer {hub.tokens['admin']}".encode()),
             ],
-            "client": ("127.0.0.1", 1),
-            "server": ("hub", 80),
-            "state": {},
-        }
+            client=("127.0.0.1", 1),
+            server=("hub", 80),
+            state={},
+        )
         await hub.graphql(scope, receive, send)
         start, *bodies = sent
         headers = dict(start["headers"])

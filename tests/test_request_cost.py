@@ -36,6 +36,7 @@ from hub.services import auth, credentials
 from hub.settings import Settings
 from schema.extensions import DepthLimit
 from schema.node import encode_global_id
+from tests.asgi_support import graphql_post_scope
 
 pytestmark = pytest.mark.usefixtures("orm")
 
@@ -354,20 +355,7 @@ async def test_a_client_leaving_mid_body_is_a_quiet_499(
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"content-type", b"application/json"), (b"content-length", b"30")],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-    }
+    scope = graphql_post_scope([(b"content-type", b"application/json"), (b"content-length", b"30")])
     with caplog.at_level(logging.INFO):
         await app(scope, receive, send)
     assert sent == []  # nobody to answer
@@ -409,21 +397,7 @@ async def _calls_per_request(app: Any, body: bytes, token: str, *, requests: int
             statuses.append(message["status"])
 
     def scope() -> dict[str, Any]:
-        return {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "POST",
-            "scheme": "http",
-            "path": "/graphql",
-            "raw_path": b"/graphql",
-            "query_string": b"",
-            "root_path": "",
-            "headers": headers,
-            "client": ("127.0.0.1", 50000),
-            "server": ("127.0.0.1", 8000),
-            "state": {},
-        }
+        return graphql_post_scope(headers, state={})
 
     for _ in range(20):  # warm: the bearer, the body, the plan, the cache entry
         await app(scope(), receive, send)

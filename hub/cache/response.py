@@ -30,7 +30,7 @@ import orjson
 from graphql import OperationType
 from strawberry.types import ExecutionResult
 
-from hub.cache.keys import cache_key, inspect_operation, schema_fingerprint
+from hub.cache.keys import Operation, cache_key, inspect_operation, schema_fingerprint
 from hub.cache.redis_state import EPOCH, RedisState
 from hub.cache.state import LocalState, SharedState, Snapshot
 from hub.cache.tables import tracking_reads
@@ -101,18 +101,7 @@ class ResponseCache:
             return await run()
         key: str | None = None
         if self.enabled and not upload:
-            fingerprint = schema_fingerprint(schema)
-            try:
-                key = cache_key(
-                    schema=fingerprint,
-                    query=query or "",
-                    operation_name=operation_name,
-                    variables=variables,
-                    viewer=viewer,
-                    personal=operation.personal,
-                )
-            except TypeError:
-                key = None
+            key = _key(operation, schema, query or "", operation_name, variables, viewer)
         if key is None and not self.replica:
             note("bypass")
             return await run()
@@ -156,17 +145,7 @@ class ResponseCache:
         operation = inspect_operation(query, operation_name)
         if operation is None or operation.kind is not OperationType.QUERY:
             return None
-        try:
-            return cache_key(
-                schema=schema_fingerprint(schema),
-                query=query,
-                operation_name=operation_name,
-                variables=variables,
-                viewer=viewer,
-                personal=operation.personal,
-            )
-        except TypeError:
-            return None
+        return _key(operation, schema, query, operation_name, variables, viewer)
 
     async def cached_answer(
         self,
@@ -268,6 +247,28 @@ class Looked:
 
     key: str
     snapshot: Snapshot
+
+
+def _key(
+    operation: Operation,
+    schema: Any,
+    query: str,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    viewer: Viewer,
+) -> str | None:
+    """The cache key of a read query's answer; None when its variables are not plain JSON."""
+    try:
+        return cache_key(
+            schema=schema_fingerprint(schema),
+            query=query,
+            operation_name=operation_name,
+            variables=variables,
+            viewer=viewer,
+            personal=operation.personal,
+        )
+    except TypeError:
+        return None
 
 
 class _Note:
