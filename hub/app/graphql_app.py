@@ -564,7 +564,7 @@ class HubGraphQL(GraphQL[Context, None]):
 
         try:
             # Read queries from the response cache when they can be (hub.cache).
-            return await response_cache_of(request.app, self.settings).execute(
+            return await response_cache_of(request.scope.get("app"), self.settings).execute(
                 run,
                 schema=self.schema,
                 query=request_data.query,
